@@ -78,12 +78,17 @@ func AsError(err error) (*Error, bool) {
 // client's redirect URI, because the client and redirect URI were validated
 // (RFC 6749 §4.1.2.1). Errors found before that are plain *Error values and
 // must be shown to the user instead.
+//
+// RedirectError unwraps to its *Error, so check for it (errors.As) before
+// checking for a plain *Error.
 type RedirectError struct {
-	*Error
+	Err         *Error
 	RedirectURI string
 	State       string
 	// ResponseMode is "query" (the only mode supported).
 	ResponseMode string
 }
 
-func (e *RedirectError) Unwrap() error { return e.Error }
+func (e *RedirectError) Error() string { return e.Err.Error() }
+
+func (e *RedirectError) Unwrap() error { return e.Err }

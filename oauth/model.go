@@ -124,8 +124,10 @@ type AuthCode struct {
 	Expiry              time.Time `json:"expiry"`
 	// Used is set when the code was redeemed; a second use is a replay.
 	Used bool `json:"used,omitempty"`
-	// Issued lists the hashes of the tokens the code produced, revoked on replay.
+	// IssuedTokens lists the hashes of the tokens the code produced, revoked on replay.
 	IssuedTokens [][]byte `json:"issued_tokens,omitempty"`
+	// Replayed is set when a used code was presented again.
+	Replayed bool `json:"replayed,omitempty"`
 }
 
 // Device code states.

@@ -2,7 +2,12 @@ package oauth
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -121,4 +126,200 @@ type AppInfo struct {
 type ScopeInfo struct {
 	Name        string
 	Description string
+}
+
+// Provider is the authorization server. It is safe for concurrent use.
+type Provider struct {
+	cfg        Config
+	store      Store
+	log        *slog.Logger
+	now        func() time.Time
+	keys       keyring
+	grantTypes map[string]bool
+	scopes     map[string]string
+	codeTries  *limiter
+	pushes     *limiter
+}
+
+// Scope names (OIDC Core §5.4, XEP-0493).
+const (
+	ScopeOpenID        = "openid"
+	ScopeProfile       = "profile"
+	ScopeOfflineAccess = "offline_access"
+	ScopeXMPP          = "xmpp"
+	ScopeXMPPClient    = "xmpp:client:normal"
+	ScopeXMPPRead      = "xmpp:account:read"
+	ScopeXMPPWrite     = "xmpp:account:write"
+)
+
+// builtinScopes are the scopes every deployment knows, in plain words for users.
+var builtinScopes = []ScopeInfo{
+	{ScopeOpenID, "Confirm your XMPP address to the app (sign in)"},
+	{ScopeProfile, "See your user name"},
+	{ScopeOfflineAccess, "Keep access while you are away (refresh tokens)"},
+	{ScopeXMPP, "Full access to your XMPP account: log in as you, read and change your account"},
+	{ScopeXMPPClient, "Log in to your XMPP account as a chat client"},
+	{ScopeXMPPRead, "Read your XMPP account settings"},
+	{ScopeXMPPWrite, "Change your XMPP account settings"},
+}
+
+// New returns a Provider on the store, creating signing keys on first start.
+func New(ctx context.Context, cfg Config, st Store) (*Provider, error) {
+	cfg = withDefaults(cfg)
+	if err := validateIssuer(cfg.Issuer); err != nil {
+		return nil, err
+	}
+	p := &Provider{
+		cfg:        cfg,
+		store:      st,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		grantTypes: map[string]bool{},
+		scopes:     map[string]string{},
+	}
+	for _, g := range cfg.GrantTypes {
+		switch g {
+		case GrantAuthorizationCode, GrantRefreshToken, GrantDeviceCode, GrantClientCredentials:
+			p.grantTypes[g] = true
+		default:
+			return nil, fmt.Errorf("oauth: unknown grant type %q", g)
+		}
+	}
+	for _, s := range builtinScopes {
+		p.scopes[s.Name] = s.Description
+	}
+	for name, desc := range cfg.ExtraScopes {
+		if !validScopeToken(name) {
+			return nil, fmt.Errorf("oauth: scope %q is not a valid scope token (RFC 6749 §3.3)", name)
+		}
+		p.scopes[name] = desc
+	}
+	p.codeTries = newLimiter(cfg.Limits.UserCodeAttempts, p.now)
+	p.pushes = newLimiter(cfg.Limits.SignInPushes, p.now)
+	if err := p.loadKeys(ctx); err != nil {
+		return nil, fmt.Errorf("oauth: %w", err)
+	}
+	return p, nil
+}
+
+func withDefaults(c Config) Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.AccessTokenTTL, 10*time.Minute)
+	def(&c.RefreshTokenTTL, 30*24*time.Hour)
+	def(&c.IDTokenTTL, 10*time.Minute)
+	def(&c.AuthCodeTTL, time.Minute)
+	def(&c.DeviceCodeTTL, 10*time.Minute)
+	def(&c.DevicePollInterval, 5*time.Second)
+	def(&c.SignInTTL, 5*time.Minute)
+	def(&c.KeyPublishDelay, time.Hour)
+	if c.GrantTypes == nil {
+		c.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken, GrantDeviceCode}
+	}
+	c.Issuer = strings.TrimRight(c.Issuer, "/")
+	if c.DeviceVerificationURI == "" {
+		c.DeviceVerificationURI = c.Issuer + "/device"
+	}
+	if c.Limits.UserCodeAttempts.Count <= 0 || c.Limits.UserCodeAttempts.Window <= 0 {
+		c.Limits.UserCodeAttempts = Rate{Count: 5, Window: time.Minute}
+	}
+	if c.Limits.SignInPushes.Count <= 0 || c.Limits.SignInPushes.Window <= 0 {
+		c.Limits.SignInPushes = Rate{Count: 5, Window: time.Minute}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	for i, d := range c.UserDomains {
+		c.UserDomains[i] = strings.ToLower(d)
+	}
+	return c
+}
+
+func validateIssuer(iss string) error {
+	u, err := url.Parse(iss)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("oauth: issuer %q must be an absolute URL without query or fragment", iss)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+		return fmt.Errorf("oauth: issuer %q must use https (http only on loopback)", iss)
+	}
+	return nil
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Config returns the provider's configuration with defaults filled in.
+func (p *Provider) Config() Config { return p.cfg }
+
+// Scopes returns every scope the provider knows, with descriptions, sorted.
+func (p *Provider) Scopes() []ScopeInfo {
+	out := make([]ScopeInfo, 0, len(p.scopes))
+	for n, d := range p.scopes {
+		out = append(out, ScopeInfo{Name: n, Description: d})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// GrantTypes returns the enabled grant types.
+func (p *Provider) GrantTypes() []string {
+	out := make([]string, 0, len(p.grantTypes))
+	for _, g := range []string{GrantAuthorizationCode, GrantRefreshToken, GrantDeviceCode, GrantClientCredentials} {
+		if p.grantTypes[g] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// CheckUser reports whether jid is a bare JID of a configured user domain. It
+// returns an *Error with code AccessDenied saying why not.
+func (p *Provider) CheckUser(jid string) error {
+	local, domain, ok := strings.Cut(jid, "@")
+	if !ok || local == "" || domain == "" || strings.ContainsAny(domain, "@/") || strings.ContainsAny(local, "\"&'/:<>@ ") ||
+		len(local) > 1023 || len(domain) > 1023 {
+		return Errorf(AccessDenied, "%q is not an XMPP address of the form user@domain", jid)
+	}
+	domain = strings.ToLower(domain)
+	for _, d := range p.cfg.UserDomains {
+		if d == domain {
+			return nil
+		}
+	}
+	return Errorf(AccessDenied, "accounts of %s cannot sign in here", domain)
+}
+
+// NormalizeJID lower-cases the domain (and localpart, as XMPP localparts
+// compare case-insensitively) of a bare JID and drops any resource.
+func NormalizeJID(jid string) string {
+	jid = strings.TrimSpace(jid)
+	if i := strings.IndexByte(jid, '/'); i >= 0 {
+		jid = jid[:i]
+	}
+	return strings.ToLower(jid)
+}
+
+func validScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		// RFC 6749 §3.3: %x21 / %x23-5B / %x5D-7E
+		if r < 0x21 || r == 0x22 || r == 0x5c || r > 0x7e {
+			return false
+		}
+	}
+	return true
 }
