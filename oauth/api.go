@@ -2,7 +2,6 @@ package oauth
 
 import "time"
 
-
 // ClientCredentials are what a caller presented to authenticate as a client:
 // Method is AuthClientSecretBasic (HTTP Basic), AuthClientSecretPost (form
 // body) or AuthNone (client_id only).
@@ -127,32 +126,3 @@ type JWK struct {
 type JWKS struct {
 	Keys []JWK `json:"keys"`
 }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

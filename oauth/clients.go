@@ -417,4 +417,3 @@ func (p *Provider) scopeInfos(scopes []string) []ScopeInfo {
 	}
 	return out
 }
-

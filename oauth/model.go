@@ -141,13 +141,13 @@ const (
 // DeviceCode is an RFC 8628 device authorization, stored by the hash of its
 // device_code and indexed by its normalized user code.
 type DeviceCode struct {
-	Hash     []byte   `json:"hash"`
-	UserCode string   `json:"user_code"` // normalized: 8 letters, no dash, upper case
-	ClientID string   `json:"client_id"`
-	Scopes   []string `json:"scopes"`
-	State    string   `json:"state"`
-	JID      string   `json:"jid,omitempty"` // who approved or denied
-	GrantID  string   `json:"grant_id,omitempty"`
+	Hash     []byte    `json:"hash"`
+	UserCode string    `json:"user_code"` // normalized: 8 letters, no dash, upper case
+	ClientID string    `json:"client_id"`
+	Scopes   []string  `json:"scopes"`
+	State    string    `json:"state"`
+	JID      string    `json:"jid,omitempty"` // who approved or denied
+	GrantID  string    `json:"grant_id,omitempty"`
 	Created  time.Time `json:"created"`
 	Expiry   time.Time `json:"expiry"`
 	// Interval is the current minimum polling interval; slow_down raises it.

@@ -955,80 +955,80 @@ type updater struct {
 // updaters cover every Update method of the Store.
 func updaters() []updater {
 	return []updater{
-	{"Client", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
-		c := newClient("client")
-		must(t, "CreateClient()", s.CreateClient(t.Context(), c))
-		return func(edit func(string) (string, error)) (string, error) {
-			c, err := s.UpdateClient(t.Context(), c.ID, func(c oauth.Client) (oauth.Client, error) {
-				var err error
-				c.Name, err = edit(c.Name)
-				return c, err
-			})
-			return c.Name, err
-		}
-	}},
-	{"Grant", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
-		g := newGrant("grant", "alice@example.org", "client", at(1))
-		must(t, "CreateGrant()", s.CreateGrant(t.Context(), g))
-		return func(edit func(string) (string, error)) (string, error) {
-			g, err := s.UpdateGrant(t.Context(), g.ID, func(g oauth.Grant) (oauth.Grant, error) {
-				var err error
-				g.Via, err = edit(g.Via)
-				return g, err
-			})
-			return g.Via, err
-		}
-	}},
-	{"Token", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
-		g := newGrant("grant", "alice@example.org", "client", at(1))
-		must(t, "CreateGrant()", s.CreateGrant(t.Context(), g))
-		tok := newToken("token", oauth.KindRefresh, g)
-		must(t, "CreateTokens()", s.CreateTokens(t.Context(), tok))
-		return func(edit func(string) (string, error)) (string, error) {
-			tok, err := s.UpdateToken(t.Context(), tok.Hash, func(tok oauth.Token) (oauth.Token, error) {
-				var err error
-				tok.ID, err = edit(tok.ID)
-				return tok, err
-			})
-			return tok.ID, err
-		}
-	}},
-	{"AuthCode", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
-		c := newAuthCode("code", "client")
-		must(t, "CreateAuthCode()", s.CreateAuthCode(t.Context(), c))
-		return func(edit func(string) (string, error)) (string, error) {
-			c, err := s.UpdateAuthCode(t.Context(), c.Hash, func(c oauth.AuthCode) (oauth.AuthCode, error) {
-				var err error
-				c.Nonce, err = edit(c.Nonce)
-				return c, err
-			})
-			return c.Nonce, err
-		}
-	}},
-	{"DeviceCode", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
-		d := newDeviceCode("device", "WDJBMJHT", "client")
-		must(t, "CreateDeviceCode()", s.CreateDeviceCode(t.Context(), d))
-		return func(edit func(string) (string, error)) (string, error) {
-			d, err := s.UpdateDeviceCode(t.Context(), d.Hash, func(d oauth.DeviceCode) (oauth.DeviceCode, error) {
-				var err error
-				d.JID, err = edit(d.JID)
-				return d, err
-			})
-			return d.JID, err
-		}
-	}},
-	{"SignIn", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
-		si := newSignIn("signin", "alice@example.org", at(1))
-		must(t, "CreateSignIn()", s.CreateSignIn(t.Context(), si))
-		return func(edit func(string) (string, error)) (string, error) {
-			si, err := s.UpdateSignIn(t.Context(), si.ID, func(si oauth.SignIn) (oauth.SignIn, error) {
-				var err error
-				si.Code, err = edit(si.Code)
-				return si, err
-			})
-			return si.Code, err
-		}
-	}},
+		{"Client", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
+			c := newClient("client")
+			must(t, "CreateClient()", s.CreateClient(t.Context(), c))
+			return func(edit func(string) (string, error)) (string, error) {
+				c, err := s.UpdateClient(t.Context(), c.ID, func(c oauth.Client) (oauth.Client, error) {
+					var err error
+					c.Name, err = edit(c.Name)
+					return c, err
+				})
+				return c.Name, err
+			}
+		}},
+		{"Grant", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
+			g := newGrant("grant", "alice@example.org", "client", at(1))
+			must(t, "CreateGrant()", s.CreateGrant(t.Context(), g))
+			return func(edit func(string) (string, error)) (string, error) {
+				g, err := s.UpdateGrant(t.Context(), g.ID, func(g oauth.Grant) (oauth.Grant, error) {
+					var err error
+					g.Via, err = edit(g.Via)
+					return g, err
+				})
+				return g.Via, err
+			}
+		}},
+		{"Token", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
+			g := newGrant("grant", "alice@example.org", "client", at(1))
+			must(t, "CreateGrant()", s.CreateGrant(t.Context(), g))
+			tok := newToken("token", oauth.KindRefresh, g)
+			must(t, "CreateTokens()", s.CreateTokens(t.Context(), tok))
+			return func(edit func(string) (string, error)) (string, error) {
+				tok, err := s.UpdateToken(t.Context(), tok.Hash, func(tok oauth.Token) (oauth.Token, error) {
+					var err error
+					tok.ID, err = edit(tok.ID)
+					return tok, err
+				})
+				return tok.ID, err
+			}
+		}},
+		{"AuthCode", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
+			c := newAuthCode("code", "client")
+			must(t, "CreateAuthCode()", s.CreateAuthCode(t.Context(), c))
+			return func(edit func(string) (string, error)) (string, error) {
+				c, err := s.UpdateAuthCode(t.Context(), c.Hash, func(c oauth.AuthCode) (oauth.AuthCode, error) {
+					var err error
+					c.Nonce, err = edit(c.Nonce)
+					return c, err
+				})
+				return c.Nonce, err
+			}
+		}},
+		{"DeviceCode", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
+			d := newDeviceCode("device", "WDJBMJHT", "client")
+			must(t, "CreateDeviceCode()", s.CreateDeviceCode(t.Context(), d))
+			return func(edit func(string) (string, error)) (string, error) {
+				d, err := s.UpdateDeviceCode(t.Context(), d.Hash, func(d oauth.DeviceCode) (oauth.DeviceCode, error) {
+					var err error
+					d.JID, err = edit(d.JID)
+					return d, err
+				})
+				return d.JID, err
+			}
+		}},
+		{"SignIn", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
+			si := newSignIn("signin", "alice@example.org", at(1))
+			must(t, "CreateSignIn()", s.CreateSignIn(t.Context(), si))
+			return func(edit func(string) (string, error)) (string, error) {
+				si, err := s.UpdateSignIn(t.Context(), si.ID, func(si oauth.SignIn) (oauth.SignIn, error) {
+					var err error
+					si.Code, err = edit(si.Code)
+					return si, err
+				})
+				return si.Code, err
+			}
+		}},
 	}
 }
 
