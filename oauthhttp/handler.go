@@ -1,0 +1,223 @@
+package oauthhttp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/xmppoauth/xmppoauth/oauth"
+)
+
+// maxBodyBytes bounds every request body. OAuth requests are a handful of
+// short parameters; registration metadata is the largest and fits easily.
+const maxBodyBytes = 64 << 10
+
+// Options configure a [Handler]. The zero value is usable.
+type Options struct {
+	// Logger receives request logs (at debug) and server faults (at error);
+	// discarded when nil.
+	Logger *slog.Logger
+	// SiteName is shown on pages and used as the HTTP Basic realm;
+	// "xmppoauth" when empty.
+	SiteName string
+}
+
+// Handler serves a [oauth.Provider] over HTTP. It implements [http.Handler];
+// mount it at the root of the issuer's host; the routes already carry the
+// issuer's path.
+type Handler struct {
+	p      *oauth.Provider
+	log    *slog.Logger
+	site   string
+	issuer string // without trailing slash
+	prefix string // issuer path, "" or "/…" without trailing slash
+	secure bool   // issuer is https: cookies get Secure and the __Host- prefix
+	pages  map[string]*template.Template
+	engine *gin.Engine
+}
+
+// New returns a Handler serving p. It panics if the issuer in p's
+// configuration is not an absolute URL, which oauth.New already rules out.
+func New(p *oauth.Provider, opts Options) *Handler {
+	issuer := strings.TrimSuffix(p.Config().Issuer, "/")
+	u, err := url.Parse(issuer)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		panic(fmt.Sprintf("oauthhttp: issuer %q is not an absolute URL", issuer))
+	}
+	h := &Handler{
+		p:      p,
+		log:    opts.Logger,
+		site:   opts.SiteName,
+		issuer: issuer,
+		prefix: strings.TrimSuffix(u.Path, "/"),
+		secure: u.Scheme == "https",
+		pages:  parsePages(),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.log = slog.New(requestIDHandler{h.log.Handler()})
+	if h.site == "" {
+		h.site = "xmppoauth"
+	}
+	h.engine = h.routes()
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.engine.ServeHTTP(w, r)
+}
+
+// routes lists every endpoint. A grant type the provider does not enable gets
+// no routes, so nothing is served that the metadata does not advertise.
+func (h *Handler) routes() *gin.Engine {
+	if gin.IsDebugging() {
+		// Gin's debug mode prints every route to stdout; we log through slog.
+		gin.SetMode(gin.ReleaseMode)
+	}
+	e := gin.New()
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	if err := e.SetTrustedProxies(nil); err != nil {
+		panic(fmt.Sprintf("oauthhttp: set trusted proxies: %v", err))
+	}
+	e.Use(h.logRequests, gin.CustomRecoveryWithWriter(nil, h.recovered))
+	e.NoRoute(func(c *gin.Context) { c.String(http.StatusNotFound, "404 page not found\n") })
+	e.NoMethod(func(c *gin.Context) {
+		h.writeError(c, http.StatusMethodNotAllowed, &oauth.Error{Code: oauth.InvalidRequest, Description: "method not allowed"})
+	})
+
+	g := e.Group(h.prefix)
+	g.GET("/.well-known/oauth-authorization-server", h.cors, h.handleMetadata)
+	g.GET("/.well-known/openid-configuration", h.cors, h.handleMetadata)
+	if h.prefix != "" {
+		// RFC 8414 §3.1: the well-known segment goes between host and path.
+		e.GET("/.well-known/oauth-authorization-server"+h.prefix, h.cors, h.handleMetadata)
+	}
+	g.GET("/jwks", h.cors, h.handleJWKS)
+	g.OPTIONS("/.well-known/oauth-authorization-server", h.cors)
+	g.OPTIONS("/.well-known/openid-configuration", h.cors)
+	g.OPTIONS("/jwks", h.cors)
+
+	g.POST("/register", h.handleRegister)
+	g.GET("/register/:client_id", h.handleReadRegistration)
+	g.PUT("/register/:client_id", h.handleUpdateRegistration)
+	g.DELETE("/register/:client_id", h.handleDeleteRegistration)
+
+	if h.grantEnabled(oauth.GrantAuthorizationCode) {
+		g.GET("/authorize", h.handleAuthorize)
+		g.POST("/authorize", h.handleAuthorize)
+		g.POST("/authorize/signin", h.handleSignIn)
+		g.GET("/authorize/wait/:id", h.handleWait)
+	}
+	g.POST("/token", h.handleToken)
+	if h.grantEnabled(oauth.GrantDeviceCode) {
+		g.POST("/device_authorization", h.handleDeviceAuthorization)
+		g.GET("/device", h.handleDevicePage)
+		g.POST("/device", h.handleDeviceSubmit)
+	}
+	g.POST("/revoke", h.handleRevoke)
+	g.POST("/introspect", h.handleIntrospect)
+	g.GET("/userinfo", h.cors, h.handleUserInfo)
+	g.POST("/userinfo", h.cors, h.handleUserInfo)
+	g.OPTIONS("/userinfo", h.cors)
+	g.GET("/static/style.css", h.handleStyle)
+	return e
+}
+
+func (h *Handler) grantEnabled(grant string) bool {
+	return slices.Contains(h.p.GrantTypes(), grant)
+}
+
+// url returns the absolute URL of an endpoint path such as "/token".
+func (h *Handler) url(path string) string { return h.issuer + path }
+
+// path returns the server-relative path of an endpoint, for links and forms.
+func (h *Handler) path(p string) string { return h.prefix + p }
+
+// cors allows any origin to read public documents and the UserInfo
+// response: browser apps need them, and they are protected by bearer tokens
+// (never cookies), so no credentials are allowed. The authorization endpoint
+// and the forms never get these headers.
+func (h *Handler) cors(c *gin.Context) {
+	c.Header("Access-Control-Allow-Origin", "*")
+	c.Header("Access-Control-Expose-Headers", "WWW-Authenticate")
+	if c.Request.Method == http.MethodOptions {
+		c.Header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		c.Header("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		c.Header("Access-Control-Max-Age", "600")
+		c.AbortWithStatus(http.StatusNoContent)
+	}
+}
+
+// ctxKey is the type of this package's context keys, so no other package can
+// forge one.
+type ctxKey struct{}
+
+// requestID returns the ID that logRequests gave the request in ctx.
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+// requestIDHandler adds the request_id found in a record's context.
+type requestIDHandler struct{ slog.Handler }
+
+func (r requestIDHandler) Handle(ctx context.Context, rec slog.Record) error {
+	if id := requestID(ctx); id != "" {
+		rec.AddAttrs(slog.String("request_id", id))
+	}
+	return r.Handler.Handle(ctx, rec)
+}
+
+func (r requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{r.Handler.WithAttrs(attrs)}
+}
+
+func (r requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{r.Handler.WithGroup(name)}
+}
+
+// logRequests gives each request an ID (also sent as X-Request-Id) and logs
+// it at debug once it has been answered. The query is not logged: it may
+// carry codes.
+func (h *Handler) logRequests(c *gin.Context) {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	id := hex.EncodeToString(b[:])
+	ctx := context.WithValue(c.Request.Context(), ctxKey{}, id)
+	c.Request = c.Request.WithContext(ctx)
+	c.Header("X-Request-Id", id)
+	c.Header("X-Content-Type-Options", "nosniff")
+	start := time.Now()
+	c.Next()
+	h.log.DebugContext(ctx, "http request",
+		"method", c.Request.Method,
+		"path", c.Request.URL.Path,
+		"status", c.Writer.Status(),
+		"remote_addr", c.ClientIP(),
+		"duration", time.Since(start))
+}
+
+// recovered turns a panic in a handler into a logged 500; the client sees
+// only server_error.
+func (h *Handler) recovered(c *gin.Context, v any) {
+	h.log.ErrorContext(c.Request.Context(), "panic serving request", "path", c.Request.URL.Path, "err", fmt.Sprint(v))
+	if !c.Writer.Written() {
+		h.writeError(c, http.StatusInternalServerError, &oauth.Error{Code: oauth.ServerError})
+	}
+	c.Abort()
+}
