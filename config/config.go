@@ -1,0 +1,225 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/xmppoauth/xmppoauth/oauth"
+)
+
+// Config is the whole configuration file. The YAML key of each field is in
+// its tag; config.yaml at the repository root explains every one.
+type Config struct {
+	// Issuer is the public base URL, the OAuth issuer identifier (RFC 8414 §2):
+	// https, or http on a loopback host, with no trailing slash.
+	Issuer string `yaml:"issuer"`
+	// SiteName is shown to users on web pages and in chat.
+	SiteName string `yaml:"site_name"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// HTTP configures the web side.
+	HTTP HTTP `yaml:"http"`
+	// DataDir is the Badger database directory.
+	DataDir string `yaml:"data_dir"`
+	// Store configures the database.
+	Store Store `yaml:"store"`
+	// XMPP says who the users and admins are.
+	XMPP XMPP `yaml:"xmpp"`
+	// Component is the XEP-0114 connection to the XMPP server.
+	Component Component `yaml:"component"`
+	// Tokens are the lifetimes of what the token endpoint issues.
+	Tokens Tokens `yaml:"tokens"`
+	// Device configures the device authorization grant (RFC 8628).
+	Device Device `yaml:"device"`
+	// Keys configures signing key rotation.
+	Keys Keys `yaml:"keys"`
+	// GrantTypes are the enabled grant types.
+	GrantTypes []string `yaml:"grant_types"`
+	// Registration configures dynamic client registration (RFC 7591).
+	Registration Registration `yaml:"registration"`
+	// Scopes are scopes defined by this deployment, name to description.
+	Scopes map[string]string `yaml:"scopes"`
+	// ResourceServers may introspect tokens (RFC 7662).
+	ResourceServers []ResourceServer `yaml:"resource_servers"`
+	// Limits are per-user rate limits.
+	Limits Limits `yaml:"limits"`
+
+	// file is the file name for messages; "" for Parse.
+	file string
+	// lines maps a key's dotted path to its line in the file.
+	lines map[string]int
+	// sources maps a secret's dotted path to where its value came from, when
+	// that was not the YAML itself.
+	sources map[string]string
+}
+
+// HTTP configures the HTTP listener.
+type HTTP struct {
+	// Listen is the host:port to listen on.
+	Listen string `yaml:"listen"`
+}
+
+// Store configures the Badger database.
+type Store struct {
+	// SyncWrites makes every write reach the disk before it is acknowledged.
+	SyncWrites bool `yaml:"sync_writes"`
+}
+
+// XMPP says whose chat addresses count as users and admins.
+type XMPP struct {
+	// UserDomains are the domains whose users may authorize clients.
+	UserDomains []string `yaml:"user_domains"`
+	// Admins are bare JIDs allowed to run the admin commands.
+	Admins []string `yaml:"admins"`
+}
+
+// Component is the XEP-0114 external component connection.
+type Component struct {
+	// Address is the XMPP server's component port, host:port.
+	Address string `yaml:"address"`
+	// Domain is the component's address, e.g. auth.example.org.
+	Domain string `yaml:"domain"`
+	// Secret is the shared secret of the handshake (XEP-0114 §3).
+	Secret oauth.Secret `yaml:"secret"`
+	// SecretFile names a file holding Secret.
+	SecretFile string `yaml:"secret_file"`
+}
+
+// Tokens are lifetimes of tokens and codes.
+type Tokens struct {
+	AccessTokenTTL  Duration `yaml:"access_token_ttl"`
+	RefreshTokenTTL Duration `yaml:"refresh_token_ttl"`
+	IDTokenTTL      Duration `yaml:"id_token_ttl"`
+	AuthCodeTTL     Duration `yaml:"auth_code_ttl"`
+	// SignInTTL is how long a web sign-in waits for the user's answer in chat.
+	SignInTTL Duration `yaml:"sign_in_ttl"`
+}
+
+// Device configures the device authorization grant (RFC 8628).
+type Device struct {
+	// CodeTTL is the lifetime of a device code (expires_in of §3.2).
+	CodeTTL Duration `yaml:"code_ttl"`
+	// PollInterval is the interval of §3.2.
+	PollInterval Duration `yaml:"poll_interval"`
+	// VerificationURI overrides verification_uri, Issuer + "/device" when empty.
+	VerificationURI string `yaml:"verification_uri"`
+}
+
+// Keys configures signing keys.
+type Keys struct {
+	// PublishDelay is how long a new key is in the JWKS before it signs.
+	PublishDelay Duration `yaml:"publish_delay"`
+}
+
+// Registration configures dynamic client registration (RFC 7591 §3).
+type Registration struct {
+	// Open allows registration without an initial access token.
+	Open bool `yaml:"open"`
+	// InitialAccessTokens are accepted as bearer tokens on /register.
+	InitialAccessTokens []oauth.Secret `yaml:"initial_access_tokens"`
+	// InitialAccessTokensFile names a file with one token per line.
+	InitialAccessTokensFile string `yaml:"initial_access_tokens_file"`
+}
+
+// ResourceServer is an API allowed to call the introspection endpoint with
+// HTTP Basic credentials (RFC 7662 §2.1).
+type ResourceServer struct {
+	ID     string       `yaml:"id"`
+	Secret oauth.Secret `yaml:"secret"`
+	// SecretFile names a file holding Secret.
+	SecretFile string `yaml:"secret_file"`
+}
+
+// Limits are rate limits per user.
+type Limits struct {
+	// UserCodeAttempts bounds wrong device user codes per JID (RFC 8628 §5.1).
+	UserCodeAttempts Rate `yaml:"user_code_attempts"`
+	// SignInPushes bounds approval requests pushed to one JID.
+	SignInPushes Rate `yaml:"sign_in_pushes"`
+}
+
+// Log levels accepted by log_level.
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug,
+	"info":  slog.LevelInfo,
+	"warn":  slog.LevelWarn,
+	"error": slog.LevelError,
+}
+
+// Default returns the configuration used for every key a file leaves out. It
+// serves the loopback demo; component.secret has no default.
+func Default() *Config {
+	return &Config{
+		Issuer:   "http://127.0.0.1:8080",
+		SiteName: "xmppoauth",
+		LogLevel: "info",
+		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
+		DataDir:  "./data",
+		Store:    Store{SyncWrites: true},
+		XMPP:     XMPP{UserDomains: []string{"localhost"}},
+		Component: Component{
+			Address: "127.0.0.1:5347",
+			Domain:  "auth.localhost",
+		},
+		Tokens: Tokens{
+			AccessTokenTTL:  Duration(10 * time.Minute),
+			RefreshTokenTTL: Duration(720 * time.Hour),
+			IDTokenTTL:      Duration(10 * time.Minute),
+			AuthCodeTTL:     Duration(time.Minute),
+			SignInTTL:       Duration(5 * time.Minute),
+		},
+		Device: Device{
+			CodeTTL:      Duration(10 * time.Minute),
+			PollInterval: Duration(5 * time.Second),
+		},
+		Keys:       Keys{PublishDelay: Duration(time.Hour)},
+		GrantTypes: []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantDeviceCode},
+		Registration: Registration{
+			Open: true,
+		},
+		Limits: Limits{
+			UserCodeAttempts: Rate{Count: 5, Window: time.Minute},
+			SignInPushes:     Rate{Count: 5, Window: time.Minute},
+		},
+	}
+}
+
+// Load reads the configuration file at path; see [Parse].
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return parse(data, path)
+}
+
+// Parse reads a configuration from YAML: defaults for what it leaves out,
+// then secrets from the environment and from files, then [Config.Validate].
+// The error lists every problem found, each naming its key.
+func Parse(data []byte) (*Config, error) {
+	return parse(data, "")
+}
+
+func parse(data []byte, file string) (*Config, error) {
+	c := Default()
+	c.file = file
+	if err := c.decode(data); err != nil {
+		return nil, err
+	}
+	c.normalize()
+	if err := c.resolveSecrets(os.LookupEnv); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// SlogLevel returns log_level as a slog level (info for an unknown value,
+// which Validate rejects).
+func (c *Config) SlogLevel() slog.Level {
+	return logLevels[c.LogLevel]
+}
