@@ -650,10 +650,11 @@ func testListTokensByGrant(t *testing.T, s oauth.Store) {
 	for _, g := range []oauth.Grant{g1, g10, empty} {
 		must(t, "CreateGrant("+g.ID+")", s.CreateGrant(ctx, g))
 	}
+	c := newToken("c", oauth.KindAccess, g10)
 	must(t, "CreateTokens()", s.CreateTokens(ctx,
 		newToken("a", oauth.KindAccess, g1),
 		newToken("b", oauth.KindRefresh, g1),
-		newToken("c", oauth.KindAccess, g10),
+		c,
 	))
 	must(t, "CreateTokens() again", s.CreateTokens(ctx, newToken("d", oauth.KindAccess, g1)))
 
@@ -673,7 +674,7 @@ func testListTokensByGrant(t *testing.T, s oauth.Store) {
 	}
 	got, err := s.ListTokensByGrant(ctx, g10.ID)
 	must(t, "ListTokensByGrant(grant-10)", err)
-	check(t, "ListTokensByGrant(grant-10)", got, []oauth.Token{newToken("c", oauth.KindAccess, g10)})
+	check(t, "ListTokensByGrant(grant-10)", got, []oauth.Token{c})
 }
 
 func testAuthCode(t *testing.T, s oauth.Store) {
@@ -980,7 +981,8 @@ func updaters() []updater {
 			}
 		}},
 		{"Token", func(t *testing.T, s oauth.Store) func(func(string) (string, error)) (string, error) {
-			g := newGrant("grant", "alice@example.org", "client", at(1))
+			// Not "grant": the subtests share one store.
+			g := newGrant("grant-of-token", "alice@example.org", "client", at(1))
 			must(t, "CreateGrant()", s.CreateGrant(t.Context(), g))
 			tok := newToken("token", oauth.KindRefresh, g)
 			must(t, "CreateTokens()", s.CreateTokens(t.Context(), tok))
