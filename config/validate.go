@@ -26,10 +26,10 @@ var knownGrantTypes = []string{
 	oauth.GrantClientCredentials,
 }
 
-// reservedScopes are defined by the core; a deployment's scopes may not
+// reservedScopes are built into the core; a deployment's scopes may not
 // redefine them. Scopes starting with "xmpp:" are reserved as well, for
 // XEP-0493.
-var reservedScopes = []string{"openid", "offline_access", "xmpp"}
+var reservedScopes = []string{oauth.ScopeOpenID, oauth.ScopeProfile, oauth.ScopeOfflineAccess, oauth.ScopeXMPP}
 
 // durationRule bounds one duration key.
 type durationRule struct {
@@ -229,7 +229,7 @@ func (v *validator) publicURL(key, s string, issuer bool) {
 
 // isLoopback reports whether host is 127.0.0.0/8, ::1 or localhost.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
+	if host == "localhost" { // as the core checks it: lower case only
 		return true
 	}
 	ip := net.ParseIP(host)
