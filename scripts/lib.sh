@@ -1,0 +1,81 @@
+# shellcheck shell=bash
+# Shared helpers of scripts/test.sh and scripts/demo.sh; sourced, not run.
+
+# step prints a heading for what happens next.
+step() { printf '\n==> %s\n' "$*"; }
+
+# fail prints a message to stderr and exits non-zero.
+fail() {
+	printf '\nFAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+# as_root runs a command as root: directly when we are root, through sudo
+# otherwise (installing packages needs it).
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		fail "need root to run: $* (run as root or install sudo)"
+	fi
+}
+
+# ensure_packages installs the Debian packages whose commands are missing.
+# Arguments are command:package pairs, e.g. prosody:prosody curl:curl. It
+# runs apt-get update once, and only when something is missing. If the
+# prosody package was installed and its init script started the system
+# Prosody, that is stopped again: tests and the demo run their own Prosody on
+# loopback, and the system one would hold port 5222.
+ensure_packages() {
+	local missing=() pair
+	for pair in "$@"; do
+		command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	command -v apt-get >/dev/null 2>&1 || fail "missing ${missing[*]} and no apt-get to install it; install it by hand"
+	step "Installing ${missing[*]} (apt-get)"
+	export DEBIAN_FRONTEND=noninteractive
+	as_root apt-get update -q
+	as_root apt-get install -y -q "${missing[@]}" </dev/null
+	case " ${missing[*]} " in
+	*" prosody "*) stop_system_prosody ;;
+	esac
+}
+
+# stop_system_prosody stops the Prosody service that the package may have
+# started. It is left installed and enabled: only this run's copy is stopped.
+stop_system_prosody() {
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		if systemctl is-active --quiet prosody 2>/dev/null; then
+			echo "Stopping the system Prosody that the package started (systemctl stop prosody)"
+			as_root systemctl stop prosody || true
+		fi
+	elif [ -x /etc/init.d/prosody ]; then
+		if as_root /etc/init.d/prosody status >/dev/null 2>&1; then
+			echo "Stopping the system Prosody that the package started (/etc/init.d/prosody stop)"
+			as_root /etc/init.d/prosody stop || true
+		fi
+	fi
+}
+
+# port_free reports whether nothing accepts connections on 127.0.0.1:$1.
+port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# free_port prints the first free port from $1 upwards.
+free_port() {
+	local p=$1
+	while ! port_free "$p"; do
+		p=$((p + 1))
+		[ "$p" -gt $(($1 + 200)) ] && fail "no free port between $1 and $p"
+	done
+	echo "$p"
+}
+
+# random_hex prints $1 random bytes in hex.
+random_hex() {
+	od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# scripts/test.sh runs every check and test of xmppoauth; it is what CI runs
+# (.ci/run). On a fresh Debian 12 with Go it first installs what the tests
+# need (Prosody, for the XMPP integration tests; it does not leave the system
+# Prosody running). Then, in order, stopping at the first failure:
+#
+#   1. gofmt -l .                              must list nothing
+#   2. go vet ./... (plain and with -tags integration)
+#   3. go test -race -count=1 ./...            unit tests
+#   4. go test -count=1 -tags integration ./...  adds the tests against a real
+#                                              Prosody (files tagged integration)
+#
+# It needs no input and may be run again at will.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+export DEBIAN_FRONTEND=noninteractive
+start=$SECONDS
+
+command -v go >/dev/null 2>&1 || fail "go is not installed; install Go $(sed -n 's/^go //p' go.mod) or newer"
+ensure_packages prosody:prosody
+echo "Using $(go version); prosody $(dpkg-query -W -f='${Version}' prosody 2>/dev/null || echo '(not from a package)') at $(command -v prosody)"
+
+step "gofmt"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	printf '%s\n' "$unformatted" >&2
+	fail "gofmt: these files need gofmt -w"
+fi
+echo "ok"
+
+step "go vet"
+go vet ./... || fail "go vet"
+go vet -tags integration ./... || fail "go vet -tags integration"
+echo "ok"
+
+step "go test -race (unit tests)"
+go test -race -count=1 -timeout 20m ./... || fail "unit tests"
+
+step "go test -tags integration (against a real Prosody)"
+go test -count=1 -timeout 30m -tags integration ./... || fail "integration tests"
+
+printf '\nAll checks passed (%ds).\n' $((SECONDS - start))
