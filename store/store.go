@@ -1,0 +1,448 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/xmppoauth/xmppoauth/oauth"
+)
+
+// schemaVersion is the layout this binary reads and writes. Open refuses a
+// directory written by a newer one rather than misread it.
+const schemaVersion = 1
+
+// maxAttempts bounds how often a transaction is retried after losing a
+// conflict. Each retry means another writer committed, so running out takes
+// sustained contention on a single record.
+const maxAttempts = 100
+
+// ttlGrace is how long past its Expiry a record stays, so that the core, not
+// Badger, is what decides a record has expired.
+const ttlGrace = time.Minute
+
+var schemaKey = []byte("meta/schema")
+
+// Options configure [Open].
+type Options struct {
+	// SyncWrites makes every commit wait until it is on disk. Without it a
+	// crash may lose the last writes, e.g. a refresh token rotation.
+	SyncWrites bool
+	// InMemory keeps everything in memory and nothing on disk (for tests);
+	// the dir given to Open is ignored.
+	InMemory bool
+	// Logger receives Badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// DB is an [oauth.Store] on Badger. It is safe for concurrent use.
+type DB struct {
+	db       *badger.DB
+	log      *slog.Logger
+	inMemory bool
+}
+
+var _ oauth.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the store in dir. It fails if dir was
+// written by a newer version of xmppoauth, or is in use by another process.
+func Open(dir string, opts Options) (*DB, error) {
+	return open(dir, opts, nil)
+}
+
+// open is Open with a hook to change Badger's options, for tests.
+func open(dir string, opts Options, tune func(badger.Options) badger.Options) (*DB, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	bopts := badger.DefaultOptions(dir)
+	if opts.InMemory {
+		bopts = badger.DefaultOptions("").WithInMemory(true)
+	}
+	bopts = bopts.
+		WithSyncWrites(opts.SyncWrites).
+		WithLogger(badgerLogger{log.With("subsystem", "badger")}).
+		WithLoggingLevel(badger.WARNING)
+	if tune != nil {
+		bopts = tune(bopts)
+	}
+	bdb, err := badger.Open(bopts)
+	if err != nil {
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	s := &DB{db: bdb, log: log, inMemory: opts.InMemory}
+	if err := s.checkSchema(); err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	return s, nil
+}
+
+// Close flushes and closes the store.
+func (s *DB) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// checkSchema writes the schema version into a new store and checks it in an
+// existing one.
+func (s *DB) checkSchema() error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(schemaKey)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set(schemaKey, []byte(strconv.Itoa(schemaVersion)))
+		}
+		if err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		n, err := strconv.Atoi(string(v))
+		if err != nil || n < 1 {
+			return fmt.Errorf("invalid schema version %q", v)
+		}
+		if n > schemaVersion {
+			return fmt.Errorf("store has schema version %d, newer than this binary's %d: upgrade xmppoauth", n, schemaVersion)
+		}
+		return nil
+	})
+}
+
+// badgerLogger routes Badger's log to slog, keeping warnings and errors only:
+// Badger's info lines (compactions, flushes) are noise to an operator.
+type badgerLogger struct{ log *slog.Logger }
+
+func (l badgerLogger) Errorf(format string, args ...any) {
+	l.log.Error(strings.TrimSpace(fmt.Sprintf(format, args...)))
+}
+
+func (l badgerLogger) Warningf(format string, args ...any) {
+	l.log.Warn(strings.TrimSpace(fmt.Sprintf(format, args...)))
+}
+
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}
+
+// update runs fn in a read-write transaction, running it again (in a new
+// transaction) while it fails with badger.ErrConflict.
+func (s *DB) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	for range maxAttempts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := s.db.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, badger.ErrConflict)
+}
+
+// view runs fn in a read-only transaction.
+func (s *DB) view(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+// indexEntry is an index key written and deleted with its record.
+type indexEntry struct {
+	key []byte
+	// owner, when set, is stored as the value and names the record the entry
+	// points to. Such an entry is unique (one record holds it at a time) and
+	// is deleted only by that record.
+	owner []byte
+}
+
+// kind describes how records of type T are keyed, indexed and expired.
+type kind[T any] struct {
+	name    string
+	key     func(T) []byte
+	indexes func(T) []indexEntry
+	expiry  func(T) time.Time
+	// validate rejects values that cannot be keyed; may be nil.
+	validate func(T) error
+	// claim checks, inside the transaction, that v may take its unique index
+	// entries; may be nil.
+	claim func(txn *badger.Txn, v T) error
+}
+
+// expiresAt returns the Badger expiry (Unix seconds, 0 for never) of a
+// record with this Expiry. The value is computed once per record and set on
+// the record and its index keys alike, so that they disappear together.
+func expiresAt(expiry, now time.Time) uint64 {
+	if expiry.IsZero() {
+		return 0
+	}
+	if expiry.Before(now) {
+		expiry = now // already expired: keep it for the grace only
+	}
+	return uint64(expiry.Add(ttlGrace).Unix())
+}
+
+func (k kind[T]) indexesOf(v T) []indexEntry {
+	if k.indexes == nil {
+		return nil
+	}
+	return k.indexes(v)
+}
+
+// get reads and decodes the record under key.
+func get[T any](txn *badger.Txn, key []byte) (T, error) {
+	var v T
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return v, oauth.ErrNotFound
+	}
+	if err != nil {
+		return v, err
+	}
+	if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
+		return v, fmt.Errorf("decode %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// exists reports whether key is present.
+func exists(txn *badger.Txn, key []byte) (bool, error) {
+	_, err := txn.Get(key)
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// put writes v and its index entries, replacing whatever was there.
+func (k kind[T]) put(txn *badger.Txn, v T) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", k.name, err)
+	}
+	exp := expiresAt(k.expiry(v), time.Now())
+	// ExpiresAt is what entry.WithTTL sets; setting it directly gives the
+	// record and its index keys the very same expiry.
+	e := badger.NewEntry(k.key(v), b)
+	e.ExpiresAt = exp
+	if err := txn.SetEntry(e); err != nil {
+		return err
+	}
+	for _, ix := range k.indexesOf(v) {
+		e := badger.NewEntry(ix.key, ix.owner)
+		e.ExpiresAt = exp
+		if err := txn.SetEntry(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// create writes v unless its key is taken.
+func (k kind[T]) create(txn *badger.Txn, v T) error {
+	if k.validate != nil {
+		if err := k.validate(v); err != nil {
+			return err
+		}
+	}
+	found, err := exists(txn, k.key(v))
+	if err != nil {
+		return err
+	}
+	if found {
+		return oauth.ErrAlreadyExists
+	}
+	if k.claim != nil {
+		if err := k.claim(txn, v); err != nil {
+			return err
+		}
+	}
+	return k.put(txn, v)
+}
+
+// deleteIndex deletes an index entry, unless another record owns it now.
+func deleteIndex(txn *badger.Txn, ix indexEntry) error {
+	if ix.owner != nil {
+		item, err := txn.Get(ix.key)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		owner, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(owner, ix.owner) {
+			return nil
+		}
+	}
+	return txn.Delete(ix.key)
+}
+
+// remove deletes v and its index entries.
+func (k kind[T]) remove(txn *badger.Txn, v T) error {
+	if err := txn.Delete(k.key(v)); err != nil {
+		return err
+	}
+	for _, ix := range k.indexesOf(v) {
+		if err := deleteIndex(txn, ix); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateFuncError carries an error from the caller's update function out of
+// the transaction, so that it is returned as is, unwrapped.
+type updateFuncError struct{ err error }
+
+func (e updateFuncError) Error() string { return e.err.Error() }
+
+// updateRecord runs update on the record under key inside one transaction,
+// retried on conflict, and writes the result with its index entries.
+func updateRecord[T any](ctx context.Context, s *DB, k kind[T], key []byte, update func(T) (T, error)) (T, error) {
+	var out, zero T
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		old, err := get[T](txn, key)
+		if err != nil {
+			return err
+		}
+		v, err := update(old)
+		if err != nil {
+			return updateFuncError{err}
+		}
+		if !bytes.Equal(k.key(v), key) {
+			return fmt.Errorf("the update changed the %s's key", k.name)
+		}
+		if k.validate != nil {
+			if err := k.validate(v); err != nil {
+				return err
+			}
+		}
+		if k.claim != nil {
+			if err := k.claim(txn, v); err != nil {
+				return err
+			}
+		}
+		// Index entries the new value no longer has go; put writes the rest.
+		keep := map[string]bool{}
+		for _, ix := range k.indexesOf(v) {
+			keep[string(ix.key)] = true
+		}
+		for _, ix := range k.indexesOf(old) {
+			if !keep[string(ix.key)] {
+				if err := deleteIndex(txn, ix); err != nil {
+					return err
+				}
+			}
+		}
+		if err := k.put(txn, v); err != nil {
+			return err
+		}
+		out = v
+		return nil
+	})
+	var fe updateFuncError
+	if errors.As(err, &fe) {
+		return zero, fe.err
+	}
+	if err != nil {
+		return zero, fmt.Errorf("update %s: %w", k.name, err)
+	}
+	return out, nil
+}
+
+// scan returns the keys under prefix, in order, with the prefix cut off; at
+// most limit of them if limit > 0.
+func scan(txn *badger.Txn, prefix []byte, limit int) [][]byte {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var out [][]byte
+	for it.Rewind(); it.Valid(); it.Next() {
+		out = append(out, bytes.Clone(it.Item().Key()[len(prefix):]))
+		if limit > 0 && len(out) == limit {
+			break
+		}
+	}
+	return out
+}
+
+// each decodes every record under prefix, in key order, and calls fn.
+func each[T any](txn *badger.Txn, prefix []byte, fn func(T)) error {
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = prefix
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		var v T
+		item := it.Item()
+		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
+			return fmt.Errorf("decode %q: %w", item.Key(), err)
+		}
+		fn(v)
+	}
+	return nil
+}
+
+// count counts the keys under prefix without reading values.
+func count(txn *badger.Txn, prefix []byte) int {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	n := 0
+	for it.Rewind(); it.Valid(); it.Next() {
+		n++
+	}
+	return n
+}
+
+// sweep deletes what lies under prefix in transactions of at most batch
+// keys, calling del for each key (prefix cut off), until nothing is left.
+// It is for cascades too large for one transaction; a batch still too large
+// is halved.
+func (s *DB) sweep(ctx context.Context, prefix []byte, batch int, del func(txn *badger.Txn, rest []byte) error) error {
+	for {
+		n := 0
+		err := s.update(ctx, func(txn *badger.Txn) error {
+			rests := scan(txn, prefix, batch)
+			n = len(rests)
+			for _, rest := range rests {
+				if err := del(txn, rest); err != nil {
+					return err
+				}
+				if err := txn.Delete(cat(prefix, rest)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if errors.Is(err, badger.ErrTxnTooBig) && batch > 1 {
+			batch /= 2
+			continue
+		}
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// cat concatenates byte strings into a new key.
+func cat(parts ...[]byte) []byte {
+	return bytes.Join(parts, nil)
+}
