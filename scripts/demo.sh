@@ -98,6 +98,8 @@ prosodyctl --config "$pdir/prosody.cfg.lua" register alice "$domain" "$password"
 	fail "prosodyctl register alice@$domain"
 
 pids=()
+# cleanup stops what this script started, by process id.
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
 	trap - EXIT INT TERM
 	local pid
@@ -112,8 +114,8 @@ trap 'exit 130' INT TERM
 # wait_port waits until 127.0.0.1:$1 accepts connections, failing if process
 # $2 ($3, logging to $4) exits first.
 wait_port() {
-	local i
-	for i in $(seq 1 300); do
+	local _
+	for _ in $(seq 1 300); do
 		port_free "$1" || return 0
 		if ! kill -0 "$2" 2>/dev/null; then
 			[ -f "$4" ] && tail -n 20 "$4" >&2
