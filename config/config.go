@@ -89,10 +89,14 @@ type Component struct {
 
 // Tokens are lifetimes of tokens and codes.
 type Tokens struct {
-	AccessTokenTTL  Duration `yaml:"access_token_ttl"`
+	// AccessTokenTTL is the lifetime of access tokens (RFC 9068 JWTs).
+	AccessTokenTTL Duration `yaml:"access_token_ttl"`
+	// RefreshTokenTTL is the lifetime of each rotated refresh token.
 	RefreshTokenTTL Duration `yaml:"refresh_token_ttl"`
-	IDTokenTTL      Duration `yaml:"id_token_ttl"`
-	AuthCodeTTL     Duration `yaml:"auth_code_ttl"`
+	// IDTokenTTL is the lifetime of OpenID Connect ID tokens.
+	IDTokenTTL Duration `yaml:"id_token_ttl"`
+	// AuthCodeTTL is the lifetime of authorization codes (RFC 6749 §4.1.2).
+	AuthCodeTTL Duration `yaml:"auth_code_ttl"`
 	// SignInTTL is how long a web sign-in waits for the user's answer in chat.
 	SignInTTL Duration `yaml:"sign_in_ttl"`
 }
@@ -126,7 +130,9 @@ type Registration struct {
 // ResourceServer is an API allowed to call the introspection endpoint with
 // HTTP Basic credentials (RFC 7662 §2.1).
 type ResourceServer struct {
-	ID     string       `yaml:"id"`
+	// ID is the user name of its HTTP Basic credentials.
+	ID string `yaml:"id"`
+	// Secret is the password of its HTTP Basic credentials.
 	Secret oauth.Secret `yaml:"secret"`
 	// SecretFile names a file holding Secret.
 	SecretFile string `yaml:"secret_file"`

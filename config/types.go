@@ -44,7 +44,9 @@ func parseDuration(n *yaml.Node) (time.Duration, error) {
 
 // Rate is Count events per Window, written in YAML as "5/1m".
 type Rate struct {
-	Count  int
+	// Count is how many events are allowed per Window.
+	Count int
+	// Window is the length of the fixed window the events are counted in.
 	Window time.Duration
 }
 
