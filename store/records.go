@@ -200,12 +200,18 @@ func (s *DB) UpdateClient(ctx context.Context, id string, update func(oauth.Clie
 // fit in one; otherwise it deletes them in batches first, and the client
 // last, so that a failure leaves a client whose deletion can be retried.
 func (s *DB) DeleteClient(ctx context.Context, id string) error {
-	del := func(txn *badger.Txn) error { return deleteClient(txn, id) }
-	err := s.update(ctx, del)
+	// The transaction touches records of many users, any of them possibly
+	// busy: it takes every key lock (a short pause for everyone, on a rare
+	// admin action) rather than be starved by their writers.
+	del := func() error {
+		defer s.locks.lockAll()()
+		return s.update(ctx, func(txn *badger.Txn) error { return deleteClient(txn, id) })
+	}
+	err := del()
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		s.log.InfoContext(ctx, "client has too much for one transaction; deleting in batches", "client_id", id)
 		if err = s.sweepClient(ctx, id); err == nil {
-			err = s.update(ctx, del)
+			err = del()
 		}
 	}
 	if err != nil {
@@ -351,6 +357,7 @@ func (s *DB) UpdateGrant(ctx context.Context, id string, update func(oauth.Grant
 // batches first; the last transaction still deletes the grant together with
 // any token issued meanwhile.
 func (s *DB) DeleteGrant(ctx context.Context, id string) error {
+	defer s.locks.lock(grantKey(id))()
 	del := func(txn *badger.Txn) error { return deleteGrant(txn, id) }
 	err := s.update(ctx, del)
 	if errors.Is(err, badger.ErrTxnTooBig) {
@@ -440,6 +447,11 @@ func (s *DB) CreateTokens(ctx context.Context, toks ...oauth.Token) error {
 	if len(toks) == 0 {
 		return ctx.Err()
 	}
+	grantKeys := make([][]byte, len(toks))
+	for i, t := range toks {
+		grantKeys[i] = grantKey(t.GrantID)
+	}
+	defer s.locks.lock(grantKeys...)()
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		checked := map[string]bool{}
 		for _, t := range toks {

@@ -6,9 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -21,8 +25,8 @@ import (
 const schemaVersion = 1
 
 // maxAttempts bounds how often a transaction is retried after losing a
-// conflict. Each retry means another writer committed, so running out takes
-// sustained contention on a single record.
+// conflict. Each retry means another writer committed; with the key locks
+// (see keyLocks) running out takes writers that bypass them, in numbers.
 const maxAttempts = 100
 
 // ttlGrace is how long past its Expiry a record stays, so that the core, not
@@ -48,6 +52,7 @@ type DB struct {
 	db       *badger.DB
 	log      *slog.Logger
 	inMemory bool
+	locks    keyLocks
 }
 
 var _ oauth.Store = (*DB)(nil)
@@ -80,6 +85,7 @@ func open(dir string, opts Options, tune func(badger.Options) badger.Options) (*
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
 	s := &DB{db: bdb, log: log, inMemory: opts.InMemory}
+	s.locks.seed = maphash.MakeSeed()
 	if err := s.checkSchema(); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
@@ -139,7 +145,12 @@ func (badgerLogger) Debugf(string, ...any) {}
 // update runs fn in a read-write transaction, running it again (in a new
 // transaction) while it fails with badger.ErrConflict.
 func (s *DB) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
-	for range maxAttempts {
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -149,6 +160,66 @@ func (s *DB) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
 		}
 	}
 	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, badger.ErrConflict)
+}
+
+// backoff waits a random time, growing with attempt up to 2ms, before a
+// retry. Without it, writers contending for one key retry in lockstep and
+// the same one can lose every time.
+func backoff(ctx context.Context, attempt int) error {
+	d := rand.N(time.Duration(min(attempt, 20)) * 100 * time.Microsecond)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// keyLocks serializes, within this process, the writers of one record.
+//
+// Badger's transactions are optimistic: of two that read and write the same
+// key, the later to commit fails and is retried. With SyncWrites the winner
+// is back before the loser (whose new read waits for the winner's fsync), so
+// one goroutine can lose every time. The writers that meet on one hot key
+// (UpdateX of a record; CreateTokens, UpdateGrant and DeleteGrant of a grant)
+// therefore take that key's stripe first. Badger's conflict detection stays
+// the guarantee; the locks only make it rare for it to fire.
+type keyLocks struct {
+	seed    maphash.Seed
+	stripes [256]sync.Mutex
+}
+
+// lock locks the stripes of keys, in stripe order so that two callers never
+// deadlock, and returns the function that unlocks them.
+func (l *keyLocks) lock(keys ...[]byte) (unlock func()) {
+	idx := make([]int, 0, len(keys))
+	for _, k := range keys {
+		idx = append(idx, int(maphash.Bytes(l.seed, k)%uint64(len(l.stripes))))
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	for _, i := range idx {
+		l.stripes[i].Lock()
+	}
+	return func() {
+		for _, i := range slices.Backward(idx) {
+			l.stripes[i].Unlock()
+		}
+	}
+}
+
+// lockAll locks every stripe, for a transaction that writes many records.
+func (l *keyLocks) lockAll() (unlock func()) {
+	for i := range l.stripes {
+		l.stripes[i].Lock()
+	}
+	return func() {
+		for i := range l.stripes {
+			l.stripes[len(l.stripes)-1-i].Unlock()
+		}
+	}
 }
 
 // view runs fn in a read-only transaction.
@@ -316,9 +387,11 @@ type updateFuncError struct{ err error }
 func (e updateFuncError) Error() string { return e.err.Error() }
 
 // updateRecord runs update on the record under key inside one transaction,
-// retried on conflict, and writes the result with its index entries.
+// retried on conflict, and writes the result with its index entries. It
+// holds the key's lock throughout, so update must not call the store.
 func updateRecord[T any](ctx context.Context, s *DB, k kind[T], key []byte, update func(T) (T, error)) (T, error) {
 	var out, zero T
+	defer s.locks.lock(key)()
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		old, err := get[T](txn, key)
 		if err != nil {
