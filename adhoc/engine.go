@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -220,7 +221,7 @@ func (e *Engine) start(ctx context.Context, log *slog.Logger, def *Definition, r
 		return nil, err
 	}
 	req.SessionID, req.Lang, req.Action = s.id, s.lang, ActionExecute
-	resp, err := def.Start(ctx, req)
+	resp, err := runStage(ctx, def.Start, req)
 	return e.finish(ctx, log, s, nil, nil, resp, err)
 }
 
@@ -278,7 +279,7 @@ func (e *Engine) continueSession(ctx context.Context, log *slog.Logger, def *Def
 		req.Form = submitted
 	}
 	req.Action, req.Data = action, cur.data
-	resp, err := cur.then(ctx, req)
+	resp, err := runStage(ctx, cur.then, req)
 	return e.finish(ctx, log, s, cur, req.Form, resp, err)
 }
 
@@ -321,6 +322,18 @@ func (e *Engine) finish(ctx context.Context, log *slog.Logger, s *session, cur *
 	}
 	e.sessions.push(s, f, now)
 	return f.reply(s), nil
+}
+
+// runStage runs a stage, turning a panic into an error: a bug in one command
+// must neither take the component down nor leave its session marked busy
+// for ever.
+func runStage(ctx context.Context, stage StageFunc, req *Request) (resp Response, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("stage of command %q panicked: %v\n%s", req.Node, p, debug.Stack())
+		}
+	}()
+	return stage(ctx, req)
 }
 
 func errInternal() *StanzaError {
