@@ -125,7 +125,7 @@ func (h *Handler) handleSignIn(c *gin.Context) {
 			if e.Code == oauth.TooManyRequests {
 				c.Header("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
 			}
-			h.renderSignIn(c, statusOf[e.Code], params, req, client, jid, describe(e))
+			h.renderSignIn(c, pageStatus(e), params, req, client, jid, describe(e))
 		default:
 			h.failPage(c, err)
 		}

@@ -100,7 +100,7 @@ func (h *Handler) handleDeviceSubmit(c *gin.Context) {
 			c.Header("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
 		}
 		data.Error = describe(e)
-		h.renderDevice(c, statusOf[e.Code], data)
+		h.renderDevice(c, pageStatus(e), data)
 		return
 	}
 	h.log.InfoContext(c.Request.Context(), "device approval requested", "jid", data.JID)

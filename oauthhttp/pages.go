@@ -83,7 +83,8 @@ type errorPage struct {
 // generic fault.
 func (h *Handler) failPage(c *gin.Context, err error) {
 	if e, ok := oauth.AsError(err); ok {
-		if status := statusOf[e.Code]; userFacing(e) {
+		if userFacing(e) {
+			status := pageStatus(e)
 			if e.Code == oauth.TooManyRequests {
 				c.Header("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
 			}
@@ -115,6 +116,16 @@ func (h *Handler) failPage(c *gin.Context, err error) {
 func userFacing(e *oauth.Error) bool {
 	status, known := statusOf[e.Code]
 	return known && status != http.StatusInternalServerError
+}
+
+// pageStatus is the status of a page explaining e: that of statusOf, except
+// that 401 becomes 400, since 401 calls for an HTTP authentication
+// challenge, which means nothing to a person reading a page.
+func pageStatus(e *oauth.Error) int {
+	if status := statusOf[e.Code]; status != http.StatusUnauthorized {
+		return status
+	}
+	return http.StatusBadRequest
 }
 
 // handleStyle serves the stylesheet the pages link to (the CSP forbids

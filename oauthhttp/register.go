@@ -130,22 +130,7 @@ func (h *Handler) writeRegistration(c *gin.Context, status int, reg oauth.Client
 		ClientIDIssuedAt:        cl.CreatedAt.Unix(),
 		RegistrationAccessToken: reg.RegistrationToken.Reveal(),
 		RegistrationClientURI:   h.url("/register/" + url.PathEscape(cl.ID)),
-		ClientMetadata: oauth.ClientMetadata{
-			RedirectURIs:            cl.RedirectURIs,
-			TokenEndpointAuthMethod: cl.TokenEndpointAuthMethod,
-			GrantTypes:              cl.GrantTypes,
-			ResponseTypes:           cl.ResponseTypes,
-			ClientName:              cl.Name,
-			ClientURI:               cl.ClientURI,
-			LogoURI:                 cl.LogoURI,
-			Scope:                   cl.Scope,
-			Contacts:                cl.Contacts,
-			TOSURI:                  cl.TOSURI,
-			PolicyURI:               cl.PolicyURI,
-			SoftwareID:              cl.SoftwareID,
-			SoftwareVersion:         cl.SoftwareVersion,
-			ApplicationType:         cl.ApplicationType,
-		},
+		ClientMetadata:          cl.Metadata(),
 	}
 	if resp.RegistrationAccessToken == "" {
 		resp.RegistrationAccessToken = presented
