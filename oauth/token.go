@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -186,11 +187,10 @@ func (p *Provider) exchangeCode(ctx context.Context, c Client, req TokenRequest)
 	}
 	now := p.now()
 	invalid := Errorf(InvalidGrant, "the authorization code is invalid, expired or already used")
-	var (
-		replay bool
-		is     issued
-	)
+	var replay bool
 	hash := hashSecret(req.Code)
+	// Step 1 spends the code. The update function must not call the store, so
+	// the tokens are minted after it, and their hashes recorded in step 3.
 	ac, err := p.store.UpdateAuthCode(ctx, hash, func(ac AuthCode) (AuthCode, error) {
 		replay = false
 		if ac.ClientID != c.ID {
@@ -208,20 +208,10 @@ func (p *Provider) exchangeCode(ctx context.Context, c Client, req TokenRequest)
 			return ac, Errorf(InvalidGrant, "redirect_uri does not match the authorization request")
 		}
 		sum := sha256.Sum256([]byte(req.CodeVerifier))
-		if base64.RawURLEncoding.EncodeToString(sum[:]) != ac.CodeChallenge {
+		if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(ac.CodeChallenge)) != 1 {
 			return ac, Errorf(InvalidGrant, "code_verifier does not match the code_challenge")
 		}
-		g := Grant{ID: ac.GrantID, JID: ac.JID, ClientID: c.ID}
-		var err error
-		is, err = p.issue(ctx, g, ac.Scopes, issueOptions{
-			refresh: p.wantsRefresh(c, ac.Scopes, false), idToken: slices.Contains(ac.Scopes, ScopeOpenID),
-			nonce: ac.Nonce, authTime: ac.AuthTime,
-		})
-		if err != nil {
-			return ac, err
-		}
 		ac.Used = true
-		ac.IssuedTokens = hashes(is.records)
 		return ac, nil
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -237,13 +227,32 @@ func (p *Provider) exchangeCode(ctx context.Context, c Client, req TokenRequest)
 		p.log.WarnContext(ctx, "authorization code replayed; its tokens are revoked", "client_id", c.ID, "jid", ac.JID)
 		return TokenResponse{}, invalid
 	}
+	// Step 2 mints and stores the tokens.
+	g := Grant{ID: ac.GrantID, JID: ac.JID, ClientID: c.ID}
+	is, err := p.issue(ctx, g, ac.Scopes, issueOptions{
+		refresh: p.wantsRefresh(c, ac.Scopes, false), idToken: slices.Contains(ac.Scopes, ScopeOpenID),
+		nonce: ac.Nonce, authTime: ac.AuthTime,
+	})
+	if err != nil {
+		return TokenResponse{}, err
+	}
 	if err := p.save(ctx, is); err != nil {
 		return TokenResponse{}, err
 	}
-	// A replay that raced with save saw the hashes before the tokens existed:
-	// look again, and revoke them now if so.
-	if again, err := p.store.UpdateAuthCode(ctx, hash, func(a AuthCode) (AuthCode, error) { return a, nil }); err == nil && again.Replayed {
-		_ = p.store.DeleteTokens(ctx, again.IssuedTokens...)
+	// Step 3 records what the code issued, for a later replay to revoke. A
+	// replay that came between steps 1 and 3 found nothing to revoke but
+	// left Replayed set: then revoke here.
+	ac, err = p.store.UpdateAuthCode(ctx, hash, func(a AuthCode) (AuthCode, error) {
+		a.IssuedTokens = hashes(is.records)
+		return a, nil
+	})
+	if err != nil || ac.Replayed {
+		if derr := p.store.DeleteTokens(ctx, hashes(is.records)...); derr != nil {
+			return TokenResponse{}, fmt.Errorf("revoke tokens of replayed code: %w", derr)
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return TokenResponse{}, fmt.Errorf("record issued tokens: %w", err)
+		}
 		return TokenResponse{}, invalid
 	}
 	return is.resp, nil
