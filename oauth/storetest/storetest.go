@@ -942,9 +942,8 @@ func testTimeRoundTrip(t *testing.T, s oauth.Store) {
 	}
 }
 
-// updater runs one kind of record through its Update method: it creates a
-// record and returns a function that updates it with fn, where fn edits a
-// field the returned string names (so that changes can be seen).
+// updater is one of the Store's Update methods, reduced to editing one
+// string field of one record, so that a case can drive all six alike.
 type updater struct {
 	name string
 	// setup creates the record and returns update, which applies edit to the
