@@ -140,7 +140,16 @@ func (p *Provider) loadKeys(ctx context.Context) error {
 		}
 		parsed = append(parsed, pk)
 	}
-	sort.Slice(parsed, func(i, j int) bool { return parsed[i].Created.Before(parsed[j].Created) })
+	sort.Slice(parsed, func(i, j int) bool {
+		a, b := parsed[i], parsed[j]
+		if !a.Created.Equal(b.Created) {
+			return a.Created.Before(b.Created)
+		}
+		if a.Alg != b.Alg {
+			return a.Alg > b.Alg // RS256 first
+		}
+		return a.ID < b.ID
+	})
 	p.keys.mu.Lock()
 	p.keys.keys = parsed
 	p.keys.loaded = now

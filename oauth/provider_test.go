@@ -844,3 +844,12 @@ func TestSecretsRedactInLogs(t *testing.T) {
 		t.Fatalf("log line shows the secret: %s", b.String())
 	}
 }
+
+func queryParam(t *testing.T, rawURL, key string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatalf("parse %q: %v", rawURL, err)
+	}
+	return u.Query().Get(key)
+}
