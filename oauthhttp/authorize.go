@@ -131,7 +131,6 @@ func (h *Handler) handleSignIn(c *gin.Context) {
 		}
 		return
 	}
-	h.log.InfoContext(ctx, "sign-in started", "client_id", req.ClientID, "jid", si.JID)
 	h.bindSignIn(c, si.ID)
 	c.Redirect(http.StatusSeeOther, h.path("/authorize/wait/"+url.PathEscape(si.ID)))
 }
@@ -183,7 +182,7 @@ func (h *Handler) authorizeFailed(c *gin.Context, err error) {
 		h.failPage(c, err)
 		return
 	}
-	h.log.DebugContext(c.Request.Context(), "authorization request refused", "client_redirect", true, "err", err)
+	h.log.DebugContext(c.Request.Context(), "authorization request refused", "redirect_uri", re.RedirectURI, "err", err)
 	status := http.StatusFound
 	if c.Request.Method == http.MethodPost {
 		status = http.StatusSeeOther // the browser must not post the form again

@@ -103,7 +103,7 @@ func (h *Handler) handleDeviceSubmit(c *gin.Context) {
 		h.renderDevice(c, pageStatus(e), data)
 		return
 	}
-	h.log.InfoContext(c.Request.Context(), "device approval requested", "jid", data.JID)
+	h.log.DebugContext(c.Request.Context(), "device approval requested", "jid", data.JID)
 	h.render(c, http.StatusOK, "device_sent", "Confirm in your chat app", deviceSentPage{UserCode: data.UserCode, JID: data.JID})
 }
 

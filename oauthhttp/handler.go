@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -94,7 +95,7 @@ func (h *Handler) routes() *gin.Engine {
 	if err := e.SetTrustedProxies(nil); err != nil {
 		panic(fmt.Sprintf("oauthhttp: set trusted proxies: %v", err))
 	}
-	e.Use(h.logRequests, gin.CustomRecoveryWithWriter(nil, h.recovered))
+	e.Use(h.logRequests, baseHeaders, gin.CustomRecoveryWithWriter(nil, h.recovered))
 	e.NoRoute(func(c *gin.Context) { c.String(http.StatusNotFound, "404 page not found\n") })
 	e.NoMethod(func(c *gin.Context) {
 		h.writeError(c, http.StatusMethodNotAllowed, &oauth.Error{Code: oauth.InvalidRequest, Description: "method not allowed"})
@@ -201,7 +202,6 @@ func (h *Handler) logRequests(c *gin.Context) {
 	ctx := context.WithValue(c.Request.Context(), ctxKey{}, id)
 	c.Request = c.Request.WithContext(ctx)
 	c.Header("X-Request-Id", id)
-	c.Header("X-Content-Type-Options", "nosniff")
 	start := time.Now()
 	c.Next()
 	h.log.DebugContext(ctx, "http request",
@@ -212,10 +212,16 @@ func (h *Handler) logRequests(c *gin.Context) {
 		"duration", time.Since(start))
 }
 
+// baseHeaders are sent with every response: no response of this server is
+// meant to be sniffed into another content type.
+func baseHeaders(c *gin.Context) {
+	c.Header("X-Content-Type-Options", "nosniff")
+}
+
 // recovered turns a panic in a handler into a logged 500; the client sees
 // only server_error.
 func (h *Handler) recovered(c *gin.Context, v any) {
-	h.log.ErrorContext(c.Request.Context(), "panic serving request", "path", c.Request.URL.Path, "err", fmt.Sprint(v))
+	h.log.ErrorContext(c.Request.Context(), "panic serving request", "path", c.Request.URL.Path, "err", fmt.Sprint(v), "stack", string(debug.Stack()))
 	if !c.Writer.Written() {
 		h.writeError(c, http.StatusInternalServerError, &oauth.Error{Code: oauth.ServerError})
 	}

@@ -97,18 +97,28 @@ type faultyStore struct {
 	oauth.Store
 	mu     sync.Mutex
 	broken bool
+	panics bool
 }
 
 var errDisk = errors.New("disk on fire at /var/lib/secret-path")
 
 func (s *faultyStore) GetClient(ctx context.Context, id string) (oauth.Client, error) {
 	s.mu.Lock()
-	broken := s.broken
+	broken, panics := s.broken, s.panics
 	s.mu.Unlock()
+	if panics {
+		panic("store exploded")
+	}
 	if broken {
 		return oauth.Client{}, errDisk
 	}
 	return s.Store.GetClient(ctx, id)
+}
+
+func (s *faultyStore) panicNow() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.panics = true
 }
 
 func (s *faultyStore) breakIt() {

@@ -43,7 +43,6 @@ func (h *Handler) handleRegister(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.log.InfoContext(c.Request.Context(), "client registered", "client_id", reg.Client.ID, "client_name", reg.Client.Name)
 	h.writeRegistration(c, http.StatusCreated, reg, "")
 }
 
@@ -84,7 +83,6 @@ func (h *Handler) handleUpdateRegistration(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.log.InfoContext(c.Request.Context(), "client updated", "client_id", id)
 	h.writeRegistration(c, http.StatusOK, reg, token)
 }
 
@@ -99,7 +97,6 @@ func (h *Handler) handleDeleteRegistration(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.log.InfoContext(c.Request.Context(), "client deleted", "client_id", id)
 	noStore(c)
 	c.Status(http.StatusNoContent)
 }
