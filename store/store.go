@@ -75,7 +75,7 @@ func open(dir string, opts Options, tune func(badger.Options) badger.Options) (*
 	}
 	bopts = bopts.
 		WithSyncWrites(opts.SyncWrites).
-		WithLogger(badgerLogger{log.With("subsystem", "badger")}).
+		WithLogger(badgerLogger{log}).
 		WithLoggingLevel(badger.WARNING)
 	if tune != nil {
 		bopts = tune(bopts)
@@ -128,15 +128,17 @@ func (s *DB) checkSchema() error {
 }
 
 // badgerLogger routes Badger's log to slog, keeping warnings and errors only:
-// Badger's info lines (compactions, flushes) are noise to an operator.
+// Badger's info lines (compactions, flushes) are noise to an operator. The
+// messages are prefixed "badger: " rather than given an attribute, so as not
+// to clash with the attributes of the logger the caller passed.
 type badgerLogger struct{ log *slog.Logger }
 
 func (l badgerLogger) Errorf(format string, args ...any) {
-	l.log.Error(strings.TrimSpace(fmt.Sprintf(format, args...)))
+	l.log.Error("badger: " + strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
 func (l badgerLogger) Warningf(format string, args ...any) {
-	l.log.Warn(strings.TrimSpace(fmt.Sprintf(format, args...)))
+	l.log.Warn("badger: " + strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
 func (badgerLogger) Infof(string, ...any)  {}

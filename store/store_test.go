@@ -467,7 +467,7 @@ func TestBadgerLogger(t *testing.T) {
 	}
 	l.Warningf("disk %s\n", "slow")
 	l.Errorf("disk %s\n", "full")
-	for _, want := range []string{`level=WARN msg="disk slow"`, `level=ERROR msg="disk full"`} {
+	for _, want := range []string{`level=WARN msg="badger: disk slow"`, `level=ERROR msg="badger: disk full"`} {
 		if !strings.Contains(buf.String(), want+"\n") {
 			t.Errorf("log = %q, want a line with %q", buf.String(), want)
 		}
