@@ -20,6 +20,7 @@
 //	POST /revoke                                  RFC 7009 Token Revocation
 //	POST /introspect                              RFC 7662 Token Introspection
 //	GET|POST /userinfo                            OpenID Connect Core §5.3, bearer tokens per RFC 6750
+//	GET  /static/style.css                        the pages' stylesheet (the CSP forbids inline styles)
 //
 // When the issuer has a path, RFC 8414 §3.1 also places the metadata at
 // /.well-known/oauth-authorization-server followed by that path.
