@@ -162,7 +162,7 @@ func BenchmarkIntrospect(b *testing.B) {
 func BenchmarkRefresh(b *testing.B) {
 	e := newBench(b)
 	var n atomic.Int64
-	b.SetParallelism(8)
+	b.SetParallelism(32)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -184,7 +184,7 @@ func BenchmarkRefresh(b *testing.B) {
 func BenchmarkDeviceFlow(b *testing.B) {
 	e := newBench(b)
 	var n atomic.Int64
-	b.SetParallelism(8)
+	b.SetParallelism(32)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -198,7 +198,7 @@ func BenchmarkDeviceFlow(b *testing.B) {
 // BenchmarkRegister: RFC 7591 registration of a confidential web client.
 func BenchmarkRegister(b *testing.B) {
 	e := newBench(b)
-	b.SetParallelism(8)
+	b.SetParallelism(32)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

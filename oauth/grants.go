@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // grantFor returns the grant of jid for the client, widened to scopes, or a
@@ -47,21 +46,6 @@ func (p *Provider) grantFor(ctx context.Context, jid, clientID string, scopes []
 	return g, nil
 }
 
-// touchGrant records use of a grant, at most once a minute to spare writes.
-func (p *Provider) touchGrant(ctx context.Context, g Grant) {
-	now := p.now()
-	if now.Sub(g.LastUsed) < time.Minute {
-		return
-	}
-	_, err := p.store.UpdateGrant(ctx, g.ID, func(g Grant) (Grant, error) {
-		g.LastUsed = now
-		return g, nil
-	})
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		p.log.WarnContext(ctx, "could not record grant use", "grant_id", g.ID, "err", err)
-	}
-}
-
 // Grants lists jid's grants with the app and live token count of each.
 func (p *Provider) Grants(ctx context.Context, jid string) ([]GrantView, error) {
 	jid = NormalizeJID(jid)
@@ -83,6 +67,11 @@ func (p *Provider) Grants(ctx context.Context, jid string) ([]GrantView, error) 
 		for _, t := range toks {
 			if !t.Rotated && now.Before(t.Expiry) {
 				v.ActiveTokens++
+			}
+			// Every use of a grant issues a token, so the newest token
+			// tells when it was last used; refreshes need not write the grant.
+			if t.IssuedAt.After(v.LastUsed) {
+				v.LastUsed = t.IssuedAt
 			}
 		}
 		out = append(out, v)

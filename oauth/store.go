@@ -11,6 +11,7 @@ import "context"
 //     transaction. update may be called more than once (a backend retries a
 //     transaction that lost a conflict), so it must only edit the value it is
 //     given and return it; an error from update aborts and is returned as is.
+//     update must not call the store (backends hold locks while it runs).
 //   - secondary lookups without full scans: grants by JID and by client,
 //     tokens by grant, device codes by user code, sign-ins by JID.
 //   - expiry: records with an Expiry (tokens, codes, device codes, sign-ins)
@@ -55,6 +56,11 @@ type Store interface {
 	GetToken(ctx context.Context, hash []byte) (Token, error)
 	// UpdateToken changes a token atomically and returns the new value.
 	UpdateToken(ctx context.Context, hash []byte, update func(Token) (Token, error)) (Token, error)
+	// RotateToken runs update on the token stored under hash and, in the same
+	// transaction, stores create as CreateTokens does. If update fails, or a
+	// new token's grant is missing, nothing is written. It makes a refresh
+	// token rotation one atomic, durable write.
+	RotateToken(ctx context.Context, hash []byte, update func(Token) (Token, error), create ...Token) (Token, error)
 	// DeleteTokens removes tokens by hash; missing ones are ignored.
 	DeleteTokens(ctx context.Context, hashes ...[]byte) error
 	// ListTokensByGrant returns the tokens issued under one grant.

@@ -269,46 +269,30 @@ func (p *Provider) refresh(ctx context.Context, c Client, req TokenRequest) (Tok
 	}
 	now := p.now()
 	invalid := Errorf(InvalidGrant, "the refresh token is invalid, expired or revoked")
-	var reuse bool
-	old, err := p.store.UpdateToken(ctx, hashSecret(req.RefreshToken), func(t Token) (Token, error) {
-		reuse = false
-		if t.Kind != KindRefresh || t.ClientID != c.ID || now.After(t.Expiry) {
-			return t, invalid
-		}
-		if t.Rotated {
-			reuse = true
-			return t, nil
-		}
-		if narrowed := strings.Fields(req.Scope); len(narrowed) > 0 && !subsetOf(narrowed, t.Scopes) {
-			return t, Errorf(InvalidScope, "a refresh may not ask for more scope than was granted")
-		}
-		t.Rotated = true
-		return t, nil
-	})
+	hash := hashSecret(req.RefreshToken)
+	old, err := p.store.GetToken(ctx, hash)
 	if errors.Is(err, ErrNotFound) {
 		return TokenResponse{}, invalid
 	}
 	if err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, fmt.Errorf("refresh: get token: %w", err)
 	}
-	if reuse {
-		if err := p.store.DeleteGrant(ctx, old.GrantID); err != nil && !errors.Is(err, ErrNotFound) {
-			return TokenResponse{}, fmt.Errorf("revoke grant after refresh token reuse: %w", err)
-		}
-		p.log.WarnContext(ctx, "refresh token reused; grant revoked", "client_id", c.ID, "jid", old.JID, "grant_id", old.GrantID)
-		return TokenResponse{}, Errorf(InvalidGrant, "the refresh token was already used; the authorization is revoked")
+	if old.Kind != KindRefresh || old.ClientID != c.ID || now.After(old.Expiry) {
+		return TokenResponse{}, invalid
+	}
+	if old.Rotated {
+		return TokenResponse{}, p.refreshReused(ctx, old)
 	}
 	scopes := old.Scopes
 	if narrowed := strings.Fields(req.Scope); len(narrowed) > 0 {
+		if !subsetOf(narrowed, old.Scopes) {
+			return TokenResponse{}, Errorf(InvalidScope, "a refresh may not ask for more scope than was granted")
+		}
 		scopes = narrowed
 	}
-	g, err := p.store.GetGrant(ctx, old.GrantID)
-	if errors.Is(err, ErrNotFound) {
-		return TokenResponse{}, invalid
-	}
-	if err != nil {
-		return TokenResponse{}, fmt.Errorf("refresh: get grant: %w", err)
-	}
+	// The token names its grant, user and client; RotateToken checks that
+	// the grant still exists.
+	g := Grant{ID: old.GrantID, JID: old.JID, ClientID: old.ClientID}
 	is, err := p.issue(ctx, g, scopes, issueOptions{refresh: true, authTime: old.AuthTime})
 	if err != nil {
 		return TokenResponse{}, err
@@ -316,11 +300,36 @@ func (p *Provider) refresh(ctx context.Context, c Client, req TokenRequest) (Tok
 	// The refresh token keeps the grant's original scope, so a narrowed
 	// access token does not narrow later refreshes (RFC 6749 §6).
 	is.records[1].Scopes = old.Scopes
-	if err := p.save(ctx, is); err != nil {
-		return TokenResponse{}, err
+	// Spending the old token and storing the new ones is one write: a crash
+	// cannot leave the client with neither, and two racing refreshes with
+	// the same token cannot both win.
+	errReused := errors.New("refresh token already rotated")
+	_, err = p.store.RotateToken(ctx, hash, func(t Token) (Token, error) {
+		if t.Rotated {
+			return t, errReused
+		}
+		t.Rotated = true
+		return t, nil
+	}, is.records...)
+	switch {
+	case errors.Is(err, errReused):
+		return TokenResponse{}, p.refreshReused(ctx, old)
+	case errors.Is(err, ErrNotFound):
+		return TokenResponse{}, invalid // the grant was revoked meanwhile
+	case err != nil:
+		return TokenResponse{}, fmt.Errorf("refresh: rotate: %w", err)
 	}
-	p.touchGrant(ctx, g)
 	return is.resp, nil
+}
+
+// refreshReused answers the reuse of a rotated refresh token: whoever holds a
+// copy may be an attacker, so the whole grant is revoked (RFC 9700 §4.14.2).
+func (p *Provider) refreshReused(ctx context.Context, old Token) error {
+	if err := p.store.DeleteGrant(ctx, old.GrantID); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("revoke grant after refresh token reuse: %w", err)
+	}
+	p.log.WarnContext(ctx, "refresh token reused; grant revoked", "client_id", old.ClientID, "jid", old.JID, "grant_id", old.GrantID)
+	return Errorf(InvalidGrant, "the refresh token was already used; the authorization is revoked")
 }
 
 // clientCredentials issues an access token to a confidential client acting

@@ -447,30 +447,62 @@ func (s *DB) CreateTokens(ctx context.Context, toks ...oauth.Token) error {
 	if len(toks) == 0 {
 		return ctx.Err()
 	}
-	grantKeys := make([][]byte, len(toks))
-	for i, t := range toks {
-		grantKeys[i] = grantKey(t.GrantID)
-	}
-	defer s.locks.lock(grantKeys...)()
-	err := s.update(ctx, func(txn *badger.Txn) error {
-		checked := map[string]bool{}
-		for _, t := range toks {
-			if !checked[t.GrantID] {
-				if err := touch(txn, grantKey(t.GrantID)); err != nil {
-					return fmt.Errorf("grant %q: %w", t.GrantID, err)
-				}
-				checked[t.GrantID] = true
-			}
-			if err := tokens.create(txn, t); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	defer s.locks.lock(grantKeysOf(toks)...)()
+	err := s.update(ctx, func(txn *badger.Txn) error { return createTokensInTxn(txn, toks) })
 	if err != nil {
 		return fmt.Errorf("create tokens: %w", err)
 	}
 	return nil
+}
+
+func grantKeysOf(toks []oauth.Token) [][]byte {
+	keys := make([][]byte, len(toks))
+	for i, t := range toks {
+		keys[i] = grantKey(t.GrantID)
+	}
+	return keys
+}
+
+// createTokensInTxn writes toks after checking their grants exist. It
+// rewrites each grant unchanged, so that a DeleteGrant that already scanned
+// the grant's tokens conflicts with it (Badger checks conflicts on keys
+// read, not on ranges).
+func createTokensInTxn(txn *badger.Txn, toks []oauth.Token) error {
+	checked := map[string]bool{}
+	for _, t := range toks {
+		if !checked[t.GrantID] {
+			if err := touch(txn, grantKey(t.GrantID)); err != nil {
+				return fmt.Errorf("grant %q: %w", t.GrantID, err)
+			}
+			checked[t.GrantID] = true
+		}
+		if err := tokens.create(txn, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RotateToken updates one token and stores new ones in one transaction.
+func (s *DB) RotateToken(ctx context.Context, hash []byte, update func(oauth.Token) (oauth.Token, error), create ...oauth.Token) (oauth.Token, error) {
+	var out oauth.Token
+	defer s.locks.lock(append(grantKeysOf(create), tokenKey(hash))...)()
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		v, err := updateInTxn(txn, tokens, tokenKey(hash), update)
+		if err != nil {
+			return err
+		}
+		out = v
+		return createTokensInTxn(txn, create)
+	})
+	var fe updateFuncError
+	if errors.As(err, &fe) {
+		return oauth.Token{}, fe.err
+	}
+	if err != nil {
+		return oauth.Token{}, fmt.Errorf("rotate token: %w", err)
+	}
+	return out, nil
 }
 
 // touch rewrites the value under key unchanged, or fails with ErrNotFound.

@@ -395,44 +395,9 @@ func updateRecord[T any](ctx context.Context, s *DB, k kind[T], key []byte, upda
 	var out, zero T
 	defer s.locks.lock(key)()
 	err := s.update(ctx, func(txn *badger.Txn) error {
-		old, err := get[T](txn, key)
-		if err != nil {
-			return err
-		}
-		v, err := update(old)
-		if err != nil {
-			return updateFuncError{err}
-		}
-		if !bytes.Equal(k.key(v), key) {
-			return fmt.Errorf("the update changed the %s's key", k.name)
-		}
-		if k.validate != nil {
-			if err := k.validate(v); err != nil {
-				return err
-			}
-		}
-		if k.claim != nil {
-			if err := k.claim(txn, v); err != nil {
-				return err
-			}
-		}
-		// Index entries the new value no longer has go; put writes the rest.
-		keep := map[string]bool{}
-		for _, ix := range k.indexesOf(v) {
-			keep[string(ix.key)] = true
-		}
-		for _, ix := range k.indexesOf(old) {
-			if !keep[string(ix.key)] {
-				if err := deleteIndex(txn, ix); err != nil {
-					return err
-				}
-			}
-		}
-		if err := k.put(txn, v); err != nil {
-			return err
-		}
+		v, err := updateInTxn(txn, k, key, update)
 		out = v
-		return nil
+		return err
 	})
 	var fe updateFuncError
 	if errors.As(err, &fe) {
@@ -442,6 +407,49 @@ func updateRecord[T any](ctx context.Context, s *DB, k kind[T], key []byte, upda
 		return zero, fmt.Errorf("update %s: %w", k.name, err)
 	}
 	return out, nil
+}
+
+// updateInTxn is the body of updateRecord, for transactions that do more.
+// An error of update comes back as updateFuncError.
+func updateInTxn[T any](txn *badger.Txn, k kind[T], key []byte, update func(T) (T, error)) (T, error) {
+	var zero T
+	old, err := get[T](txn, key)
+	if err != nil {
+		return zero, err
+	}
+	v, err := update(old)
+	if err != nil {
+		return zero, updateFuncError{err}
+	}
+	if !bytes.Equal(k.key(v), key) {
+		return zero, fmt.Errorf("the update changed the %s's key", k.name)
+	}
+	if k.validate != nil {
+		if err := k.validate(v); err != nil {
+			return zero, err
+		}
+	}
+	if k.claim != nil {
+		if err := k.claim(txn, v); err != nil {
+			return zero, err
+		}
+	}
+	// Index entries the new value no longer has go; put writes the rest.
+	keep := map[string]bool{}
+	for _, ix := range k.indexesOf(v) {
+		keep[string(ix.key)] = true
+	}
+	for _, ix := range k.indexesOf(old) {
+		if !keep[string(ix.key)] {
+			if err := deleteIndex(txn, ix); err != nil {
+				return zero, err
+			}
+		}
+	}
+	if err := k.put(txn, v); err != nil {
+		return zero, err
+	}
+	return v, nil
 }
 
 // scan returns the keys under prefix, in order, with the prefix cut off; at

@@ -339,6 +339,34 @@ func (m *memory) UpdateToken(ctx context.Context, hash []byte, update func(oauth
 	return m.tokenTable().update(string(hash), update)
 }
 
+func (m *memory) RotateToken(ctx context.Context, hash []byte, update func(oauth.Token) (oauth.Token, error), create ...oauth.Token) (oauth.Token, error) {
+	if err := m.lock(ctx); err != nil {
+		return oauth.Token{}, err
+	}
+	defer m.mu.Unlock()
+	// Check the new tokens before changing anything: all or nothing.
+	seen := map[string]bool{string(hash): true}
+	for _, t := range create {
+		if _, ok := m.grants[t.GrantID]; !ok {
+			return oauth.Token{}, fmt.Errorf("grant %q of token: %w", t.GrantID, oauth.ErrNotFound)
+		}
+		if _, ok := m.tokens[string(t.Hash)]; ok || seen[string(t.Hash)] {
+			return oauth.Token{}, fmt.Errorf("token: %w", oauth.ErrAlreadyExists)
+		}
+		seen[string(t.Hash)] = true
+	}
+	v, err := m.tokenTable().update(string(hash), update)
+	if err != nil {
+		return oauth.Token{}, err
+	}
+	for _, t := range create {
+		if err := m.tokenTable().put(t); err != nil {
+			return oauth.Token{}, err
+		}
+	}
+	return v, nil
+}
+
 func (m *memory) DeleteTokens(ctx context.Context, hashes ...[]byte) error {
 	if err := m.lock(ctx); err != nil {
 		return err

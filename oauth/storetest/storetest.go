@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 		{"DeleteGrantRevokesTokens", testDeleteGrantRevokesTokens},
 		{"CreateTokensNeedGrant", testCreateTokensNeedGrant},
 		{"TokenCRUD", testTokenCRUD},
+		{"RotateToken", testRotateToken},
 		{"DeleteTokens", testDeleteTokens},
 		{"ListTokensByGrant", testListTokensByGrant},
 		{"AuthCode", testAuthCode},
@@ -615,6 +616,51 @@ func testTokenCRUD(t *testing.T, s oauth.Store) {
 	check(t, "GetToken(refresh) after update", got, want)
 	_, err = s.UpdateToken(ctx, hash("missing"), func(tok oauth.Token) (oauth.Token, error) { return tok, nil })
 	wantErr(t, "UpdateToken(missing)", err, oauth.ErrNotFound)
+}
+
+func testRotateToken(t *testing.T, s oauth.Store) {
+	ctx := t.Context()
+	g := newGrant("grant", "alice@example.org", "client", at(1))
+	must(t, "CreateGrant()", s.CreateGrant(ctx, g))
+	old := newToken("old", oauth.KindRefresh, g)
+	must(t, "CreateTokens(old)", s.CreateTokens(ctx, old))
+	spend := func(tok oauth.Token) (oauth.Token, error) {
+		if tok.Rotated {
+			return tok, errors.New("spent")
+		}
+		tok.Rotated = true
+		return tok, nil
+	}
+	access, refresh := newToken("access2", oauth.KindAccess, g), newToken("refresh2", oauth.KindRefresh, g)
+	got, err := s.RotateToken(ctx, old.Hash, spend, access, refresh)
+	must(t, "RotateToken()", err)
+	want := old
+	want.Rotated = true
+	check(t, "RotateToken()", got, want)
+	for _, tok := range []oauth.Token{access, refresh} {
+		got, err := s.GetToken(ctx, tok.Hash)
+		must(t, "GetToken("+tok.ID+") after RotateToken", err)
+		check(t, "GetToken("+tok.ID+") after RotateToken", got, tok)
+	}
+
+	// An update error writes nothing, and comes back as it was.
+	third := newToken("refresh3", oauth.KindRefresh, g)
+	_, err = s.RotateToken(ctx, old.Hash, spend, third)
+	if err == nil || err.Error() != "spent" {
+		t.Errorf("RotateToken(spent) = %v, want the update's error as is", err)
+	}
+	_, err = s.GetToken(ctx, third.Hash)
+	wantErr(t, "GetToken(refresh3) after failed RotateToken", err, oauth.ErrNotFound)
+
+	// A missing grant writes nothing either, not even the update.
+	orphan := newToken("orphan", oauth.KindAccess, newGrant("missing", "alice@example.org", "client", at(1)))
+	_, err = s.RotateToken(ctx, refresh.Hash, spend, orphan)
+	wantErr(t, "RotateToken(orphan)", err, oauth.ErrNotFound)
+	got, err = s.GetToken(ctx, refresh.Hash)
+	must(t, "GetToken(refresh2)", err)
+	check(t, "GetToken(refresh2) after failed RotateToken", got, refresh)
+	_, err = s.RotateToken(ctx, hash("missing"), spend)
+	wantErr(t, "RotateToken(missing)", err, oauth.ErrNotFound)
 }
 
 func testDeleteTokens(t *testing.T, s oauth.Store) {
