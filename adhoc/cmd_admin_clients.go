@@ -1,0 +1,127 @@
+package adhoc
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/xmppoauth/xmppoauth/forms"
+	"github.com/xmppoauth/xmppoauth/oauth"
+)
+
+// clientKind says what kind of client c is: its application type (OpenID
+// Connect Dynamic Client Registration §2) and whether it holds a secret
+// (RFC 6749 §2.1).
+func clientKind(c oauth.Client) string {
+	conf := "confidential"
+	if c.Public() {
+		conf = "public"
+	}
+	if c.ApplicationType == "" {
+		return conf
+	}
+	return c.ApplicationType + ", " + conf
+}
+
+// grantTypeNames lists grant types by their short names.
+func grantTypeNames(types []string) string {
+	out := make([]string, len(types))
+	for i, t := range types {
+		out[i] = t
+		if t == oauth.GrantDeviceCode {
+			out[i] = "device_code"
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// clientLabel names a client in the admin commands.
+func clientLabel(c oauth.Client) string { return fmt.Sprintf("%s (%s)", c.Name, c.ID) }
+
+// listClients is "List clients": a table of the registered clients.
+func listClients(core Core) StageFunc {
+	return func(ctx context.Context, req *Request) (Response, error) {
+		clients, err := core.Clients(ctx)
+		if err != nil {
+			return fail("list clients", err, false)
+		}
+		if len(clients) == 0 {
+			return done("No client is registered."), nil
+		}
+		opts := []forms.FormOption{
+			forms.OfType(forms.TypeResult),
+			forms.Title("Registered clients"),
+			forms.Reported(
+				forms.TextSingle("name", forms.Label("Name")),
+				forms.TextSingle("client_id", forms.Label("Client ID")),
+				forms.TextSingle("type", forms.Label("Type")),
+				forms.TextSingle("grant_types", forms.Label("Grant types")),
+				forms.TextSingle("created", forms.Label("Created")),
+			),
+		}
+		for _, c := range clients {
+			opts = append(opts, forms.Item(
+				forms.Var("name", c.Name),
+				forms.Var("client_id", c.ID),
+				forms.Var("type", clientKind(c)),
+				forms.Var("grant_types", grantTypeNames(c.GrantTypes)),
+				forms.Var("created", showTime(c.CreatedAt)),
+			))
+		}
+		return Response{Form: forms.New(opts...)}, nil
+	}
+}
+
+// deleteClient is "Delete a client": pick one, confirm, delete. Deleting a
+// client ends all its grants, so every token it holds stops working.
+func deleteClient(core Core) StageFunc {
+	return func(ctx context.Context, req *Request) (Response, error) {
+		clients, err := core.Clients(ctx)
+		if err != nil {
+			return fail("delete client", err, false)
+		}
+		if len(clients) == 0 {
+			return done("No client is registered."), nil
+		}
+		options := make([]forms.Option, len(clients))
+		labels := make(map[string]string, len(clients))
+		for i, c := range clients {
+			options[i] = forms.Option{Label: clientLabel(c), Value: c.ID}
+			labels[c.ID] = clientLabel(c)
+		}
+		return Response{
+			Form: forms.New(
+				forms.Title("Delete a client"),
+				forms.ListSingle("client", forms.Label("Client"), forms.Required(), forms.Options(options...)),
+			),
+			Actions: Actions{Next: true},
+			Then: func(ctx context.Context, req *Request) (Response, error) {
+				id, _ := req.Form.String("client")
+				return Response{
+					Form: forms.New(
+						forms.Title("Delete a client"),
+						forms.Instructions("Deleting a client ends every authorization users gave it; its tokens stop working at once, and it has to register again."),
+						forms.Fixed("Client: "+labels[id]),
+						confirmField("Yes, delete this client"),
+					),
+					Actions: confirmActions,
+					Data:    id,
+					Then:    doDeleteClient(core, labels[id]),
+				}, nil
+			},
+		}, nil
+	}
+}
+
+// doDeleteClient deletes the confirmed client.
+func doDeleteClient(core Core, label string) StageFunc {
+	return func(ctx context.Context, req *Request) (Response, error) {
+		if err := confirmed(req.Form); err != nil {
+			return Response{}, err
+		}
+		if err := core.DeleteClient(ctx, req.Data.(string)); err != nil {
+			return fail("delete client", err, false)
+		}
+		return done("Deleted " + label + ". Its tokens stopped working."), nil
+	}
+}

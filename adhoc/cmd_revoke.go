@@ -1,0 +1,119 @@
+package adhoc
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/xmppoauth/xmppoauth/forms"
+	"github.com/xmppoauth/xmppoauth/oauth"
+)
+
+// revokeChoice is what the confirmation stage of "Revoke app access" is
+// given: the apps picked, as labelled when picked.
+type revokeChoice struct {
+	ids    []string
+	labels []string
+}
+
+// grantLabel is how a grant is named in "Revoke app access".
+func grantLabel(g oauth.GrantView) string {
+	return fmt.Sprintf("%s (authorized %s)", appName(g.App), showDate(authorized(g.Grant)))
+}
+
+// revokeApps is "Revoke app access": pick apps, confirm, revoke. Revoking
+// a grant ends every token issued under it at once (RFC 7009 §2.1 asks the
+// same of a revoked refresh token).
+func revokeApps(core Core) StageFunc {
+	return func(ctx context.Context, req *Request) (Response, error) {
+		grants, err := core.Grants(ctx, requester(req))
+		if err != nil {
+			return fail("revoke apps", err, false)
+		}
+		if len(grants) == 0 {
+			return done("You have not authorized any app, so there is nothing to revoke."), nil
+		}
+		options := make([]forms.Option, len(grants))
+		for i, g := range grants {
+			options[i] = forms.Option{Label: grantLabel(g), Value: g.ID}
+		}
+		labels := make(map[string]string, len(grants))
+		for _, o := range options {
+			labels[o.Value] = o.Label
+		}
+		return Response{
+			Form: forms.New(
+				forms.Title("Revoke app access"),
+				forms.Instructions("Pick the apps that should lose access to your account."),
+				forms.ListMulti("grants", forms.Label("Apps"), forms.Required(), forms.Options(options...)),
+			),
+			Actions: Actions{Next: true},
+			Then:    confirmRevoke(core, labels),
+		}, nil
+	}
+}
+
+// confirmRevoke shows what will be revoked and asks to confirm.
+func confirmRevoke(core Core, labels map[string]string) StageFunc {
+	return func(ctx context.Context, req *Request) (Response, error) {
+		ids, _ := req.Form.Strings("grants")
+		ids = slices.DeleteFunc(ids, func(id string) bool { return id == "" })
+		choice := revokeChoice{ids: ids, labels: make([]string, len(ids))}
+		fields := []forms.FormOption{
+			forms.Title("Revoke app access"),
+			forms.Instructions("These apps will lose access to your account, and every token they hold will stop working at once:"),
+		}
+		for i, id := range ids {
+			choice.labels[i] = labels[id]
+			fields = append(fields, forms.Fixed("• "+labels[id]))
+		}
+		fields = append(fields, confirmField("Yes, revoke their access"))
+		return Response{
+			Form:    forms.New(fields...),
+			Actions: confirmActions,
+			Data:    choice,
+			Then:    doRevoke(core),
+		}, nil
+	}
+}
+
+// doRevoke revokes the confirmed grants. Grants that ended meanwhile (the
+// user revoked them from another client, or an admin deleted the app) are
+// reported in an error note rather than failing the whole command.
+func doRevoke(core Core) StageFunc {
+	return func(ctx context.Context, req *Request) (Response, error) {
+		if err := confirmed(req.Form); err != nil {
+			return Response{}, err
+		}
+		choice := req.Data.(revokeChoice)
+		jid := requester(req)
+		current, err := core.Grants(ctx, jid)
+		if err != nil {
+			return fail("revoke apps", err, false)
+		}
+		var live []string
+		var gone []string
+		for i, id := range choice.ids {
+			if slices.ContainsFunc(current, func(g oauth.GrantView) bool { return g.ID == id }) {
+				live = append(live, id)
+			} else {
+				gone = append(gone, choice.labels[i])
+			}
+		}
+		if len(live) > 0 {
+			if err := core.RevokeGrants(ctx, jid, live...); err != nil {
+				return fail("revoke apps", err, false)
+			}
+		}
+		var resp Response
+		if len(live) > 0 {
+			resp.Notes = append(resp.Notes, Note{Type: NoteInfo,
+				Text: fmt.Sprintf("Revoked access of %d app(s). Their tokens stopped working.", len(live))})
+		}
+		for _, label := range gone {
+			resp.Notes = append(resp.Notes, Note{Type: NoteError,
+				Text: fmt.Sprintf("%s had no access any more: it was revoked or deleted meanwhile.", label)})
+		}
+		return resp, nil
+	}
+}
