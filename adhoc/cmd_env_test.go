@@ -98,6 +98,13 @@ func tvMeta() oauth.ClientMetadata {
 		GrantTypes: []string{oauth.GrantDeviceCode, oauth.GrantRefreshToken}}
 }
 
+// radioMeta is another device-flow client.
+func radioMeta() oauth.ClientMetadata {
+	m := tvMeta()
+	m.ClientName, m.ClientURI = "Radio", "https://radio.example.com"
+	return m
+}
+
 // webMeta is a confidential web client of the code flow.
 func webMeta(name string) oauth.ClientMetadata {
 	return oauth.ClientMetadata{ClientName: name, ClientURI: "https://app.example.com",
