@@ -104,7 +104,7 @@ func deleteClient(core Core) StageFunc {
 						forms.Fixed("Client: "+labels[id]),
 						confirmField("Yes, delete this client"),
 					),
-					Actions: confirmActions,
+					Actions: confirmActions(),
 					Data:    id,
 					Then:    doDeleteClient(core, labels[id]),
 				}, nil

@@ -46,7 +46,7 @@ func confirmRevokeUser(core Core) StageFunc {
 		fields = append(fields, confirmField("Yes, revoke all access of this user"))
 		return Response{
 			Form:    forms.New(fields...),
-			Actions: confirmActions,
+			Actions: confirmActions(),
 			Data:    jid,
 			Then:    doRevokeUser(core),
 		}, nil

@@ -70,7 +70,7 @@ func confirmRevoke(core Core, labels map[string]string) StageFunc {
 		fields = append(fields, confirmField("Yes, revoke their access"))
 		return Response{
 			Form:    forms.New(fields...),
-			Actions: confirmActions,
+			Actions: confirmActions(),
 			Data:    choice,
 			Then:    doRevoke(core),
 		}, nil

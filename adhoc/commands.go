@@ -89,9 +89,9 @@ func Commands(core Core) []Definition {
 }
 
 // usersOnly wraps stage, and every stage that follows it, with the check
-// that the requester is a user of a configured domain. The check runs again
-// at every stage rather than once, so that a session outlives no change of
-// the rule.
+// that the requester is a user of a configured domain. It runs at every
+// stage, not only the first, so that each stage stands on its own: a stage
+// never acts for a requester the core would refuse.
 func usersOnly(core Core, stage StageFunc) StageFunc {
 	return func(ctx context.Context, req *Request) (Response, error) {
 		if err := core.CheckUser(requester(req)); err != nil {
@@ -242,17 +242,26 @@ func appLine(app oauth.AppInfo) string {
 	return appName(app) + " (" + app.URI + ")"
 }
 
-// Values of the list-single "decision" field of the approval stages. A
-// list-single with no default, rather than two actions, because clients
-// label actions themselves ("Next", "Finish"), so no client could show
-// "Approve" and "Deny" on its buttons.
+// How the commands ask for decisions. Gajim, Conversations and Psi show the
+// offered actions as buttons with their own generic labels (Back, Next,
+// Finish or Complete), and make the default action the button where the
+// previous stage's Next was. So:
+//
+//   - approving or denying is a required list-single "decision" with no
+//     default, not two actions: no client could label its buttons "Approve"
+//     and "Deny", and the user must make an explicit choice;
+//   - a destructive command (revoke, delete) ends with a confirmation stage
+//     that offers prev and complete and carries a boolean "confirm" to tick,
+//     so that a double tap or a stray Enter on the default button does
+//     nothing. An unticked box is submitted as false, which counts as filled
+//     for a required field ([forms.Validate]), so the stage checks the value
+//     itself ([confirmed]).
 const (
 	decisionApprove = "approve"
 	decisionDeny    = "deny"
 )
 
-// decisionField asks the user to approve or deny; it has no default, so the
-// user has to choose.
+// decisionField asks the user to approve or deny.
 func decisionField(label string) forms.Field {
 	return forms.ListSingle("decision", forms.Label(label), forms.Required(),
 		forms.Options(forms.Option{Label: "Approve", Value: decisionApprove}, forms.Option{Label: "Deny", Value: decisionDeny}))
@@ -265,21 +274,18 @@ func approved(f *forms.Form) bool {
 	return v == decisionApprove
 }
 
-// Destructive commands end with a confirmation stage that offers prev and
-// complete and carries a required boolean "confirm" that must be ticked.
-// Actions alone would not do: clients put their default button where the
-// previous stage's "Next" was (Conversations, Psi), so a double tap would
-// revoke, and a required boolean is submitted as false, not left out, when
-// unticked (Gajim), so the stage checks its value itself.
+// confirmField is the box to tick on a confirmation stage.
 func confirmField(label string) forms.Field {
 	return forms.Boolean("confirm", forms.Label(label), forms.Required(), forms.Value("false"))
 }
 
 // confirmActions are the actions of a confirmation stage.
-var confirmActions = Actions{Prev: true, Complete: true, Execute: ActionComplete}
+func confirmActions() Actions {
+	return Actions{Prev: true, Complete: true, Execute: ActionComplete}
+}
 
-// confirmed reports whether the confirm box was ticked; if not, the error
-// shows the stage again with a note.
+// confirmed returns nil if the confirm box was ticked, and otherwise a
+// Retry that shows the stage again with a note.
 func confirmed(f *forms.Form) error {
 	if ok, _ := f.Bool("confirm"); !ok {
 		return Retry("Nothing was done: tick the box to confirm, or cancel.")
