@@ -1,0 +1,34 @@
+// Package component connects xmppoauth to an XMPP server as an external
+// component, per XEP-0114: Jabber Component Protocol, and answers the
+// stanzas the server routes to the component's domain.
+//
+// What it serves itself:
+//   - XEP-0030 Service Discovery: disco#info (identity and features, which
+//     are generated from the registered handlers) and disco#items, including
+//     the XEP-0050 Ad-Hoc Commands node "http://jabber.org/protocol/commands"
+//     whose items come from [Handlers.Items];
+//   - XEP-0199 XMPP Ping and XEP-0092 Software Version;
+//   - RFC 6121 §3 presence subscriptions: users may subscribe to the
+//     component and get its presence;
+//   - RFC 6120 §8.3 stanza errors for everything it does not serve, so no
+//     IQ request goes unanswered (RFC 6120 §8.2.3).
+//
+// What it hands on: IQ requests by payload name to an [IQHandler] (package
+// adhoc's XEP-0050 engine, wired in main), and messages to a
+// [MessageHandler], including XEP-0070 Verifying HTTP Requests via XMPP
+// answers (see [Confirm]); [Component.SendConfirm] sends the XEP-0070
+// confirmation requests. Handlers exchange raw XML, so this package does not
+// import the packages that implement them.
+//
+// The stream is our own small XEP-0114 client built on the stanza package of
+// gosrc.io/xmpp (stream header, handshake, stream errors, outgoing stanzas).
+// We do not use gosrc.io/xmpp's Component and StreamManager because, in
+// v0.5.1, they cannot be made reliable from outside: reading the server's
+// stream header has no deadline, a rejected handshake leaves the socket open
+// and is reported only as text, a </stream:stream> from the server blocks the
+// reader forever without telling anyone, Send races with reconnection on an
+// unguarded field, and the reconnect loop ignores contexts and gives up on a
+// wrong secret. Incoming IQ and message payloads are kept as raw XML
+// ([RawElement]) rather than decoded through gosrc.io/xmpp's global type
+// registry, whose Command type keeps only one child of <command/>.
+package component
