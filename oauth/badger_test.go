@@ -42,7 +42,7 @@ func badgerProvider(tb testing.TB, db *store.DB, now func() time.Time) *oauth.Pr
 func TestPendingSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	ctx := t.Context()
-	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	db := openBadger(t, dir)
 	p := badgerProvider(t, db, clk.Now)
 

@@ -64,7 +64,7 @@ const (
 
 func newEnv(t *testing.T, mod ...func(*oauth.Config)) *env {
 	t.Helper()
-	e := &env{clock: &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}, note: &notifier{}, store: storetest.Memory()}
+	e := &env{clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, note: &notifier{}, store: storetest.Memory()}
 	cfg := oauth.Config{
 		Issuer:           issuer,
 		UserDomains:      []string{"example.test"},
