@@ -314,7 +314,11 @@ func (c *Component) serve(ctx context.Context, sess *session, handlers *sync.Wai
 			}()
 		case err := <-pingDone:
 			pinging = false
-			if err != nil && ctx.Err() == nil {
+			if err == nil {
+				c.log.DebugContext(ctx, "keepalive ping answered")
+				continue
+			}
+			if ctx.Err() == nil {
 				sess.nc.Close()
 				<-readDone
 				return err

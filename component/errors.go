@@ -92,6 +92,7 @@ func NewStanzaError(condition Condition, text string) *StanzaError {
 	return &StanzaError{Condition: condition, Text: text}
 }
 
+// Error describes the error for logs; what is sent is the XML form.
 func (e *StanzaError) Error() string {
 	s := "stanza error: " + string(e.Condition)
 	if e.Specific.Local != "" {
@@ -202,6 +203,7 @@ type StreamError struct {
 	Text string
 }
 
+// Error describes the stream error.
 func (e *StreamError) Error() string {
 	s := "stream error: " + e.Condition
 	if e.Text != "" {

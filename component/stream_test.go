@@ -112,7 +112,7 @@ func TestSendNotConnected(t *testing.T) {
 		t.Errorf("Send() = %v, want ErrNotConnected", err)
 	}
 	tests := []struct {
-		name                       string
+		name                      string
 		to, id, method, url, body string
 	}{
 		{"bad JID", "@x", "1", "GET", "https://x", "b"},
