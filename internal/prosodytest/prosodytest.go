@@ -283,11 +283,10 @@ func (p *process) stop() {
 	select {
 	case <-p.done:
 	case <-timer.C:
+		// The group id is still ours: the leader is not reaped until done.
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		<-p.done
 	}
-	// Anything prosody might have spawned goes with it.
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 }
 
 // waitListening dials every address until all accept a connection, the
@@ -345,7 +344,11 @@ func freePorts(t testing.TB, n int) []int {
 // lookPath finds the prosody binary: $PROSODY, else $PATH.
 func lookPath() (string, error) {
 	if p := os.Getenv("PROSODY"); p != "" {
-		return exec.LookPath(p)
+		path, err := exec.LookPath(p)
+		if err != nil {
+			return "", fmt.Errorf("$PROSODY=%q: %w", p, err)
+		}
+		return path, nil
 	}
 	p, err := exec.LookPath("prosody")
 	if err != nil {
