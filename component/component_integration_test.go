@@ -27,6 +27,7 @@ var registerConfirm = sync.OnceFunc(func() {
 // testClient is a real XMPP client (gosrc.io/xmpp) logged in over c2s.
 type testClient struct {
 	*xmpp.Client
+	router    *xmpp.Router
 	jid       string
 	messages  chan stanza.Message
 	presences chan stanza.Presence
@@ -44,6 +45,7 @@ func newTestClient(t *testing.T, srv *prosodytest.Server, local, password string
 		presences: make(chan stanza.Presence, 16),
 	}
 	router := xmpp.NewRouter()
+	tc.router = router
 	router.HandleFunc("message", func(_ xmpp.Sender, p stanza.Packet) {
 		if m, ok := p.(stanza.Message); ok {
 			tc.messages <- m
@@ -87,9 +89,11 @@ func (tc *testClient) iq(t *testing.T, to string, typ stanza.StanzaType, payload
 	req.Any = anyPayload
 	ctx, cancel := context.WithTimeout(t.Context(), ioTimeout)
 	defer cancel()
-	ch, err := tc.SendIQ(ctx, req)
-	if err != nil {
-		t.Fatalf("SendIQ: %v", err)
+	// Not tc.SendIQ: gosrc.io/xmpp v0.5.1 registers the result route only
+	// after sending, and loses an answer that arrives before that.
+	ch := tc.router.NewIQResultRoute(ctx, req.Id)
+	if err := tc.Send(req); err != nil {
+		t.Fatalf("send IQ: %v", err)
 	}
 	select {
 	case res := <-ch:
