@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/xmppoauth/xmppoauth/adhoc"
+	"github.com/xmppoauth/xmppoauth/component"
 	"github.com/xmppoauth/xmppoauth/config"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauthhttp"
@@ -95,12 +97,30 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	defer cancel()
 	go db.RunGC(ctx, 10*time.Minute)
 
+	// The core pushes approvals through the bridge, which needs the core to
+	// answer them: make the bridge, then the core, then wire the bridge.
+	bridge := component.NewBridge(cfg.SiteName, cfg.XMPP.Admins, log.With("subsystem", "xmpp"))
 	oc := cfg.OAuthConfig()
 	oc.Logger = log.With("subsystem", "oauth")
+	oc.Notifier = bridge
 	p, err := oauth.New(ctx, oc, db)
 	if err != nil {
 		return err
 	}
+	engine := adhoc.New(adhoc.Options{Logger: log.With("subsystem", "adhoc")}, adhoc.Commands(p)...)
+	comp := component.New(component.Config{
+		Address:     cfg.Component.Address,
+		Domain:      cfg.Component.Domain,
+		Secret:      cfg.Component.Secret.Reveal(),
+		UserDomains: cfg.XMPP.UserDomains,
+		Name:        cfg.SiteName,
+		Version:     version,
+		Logger:      log.With("subsystem", "component"),
+	}, bridge.Handlers(p, engine, component.CAMHandlers(p)))
+	bridge.Attach(comp)
+	compDone := make(chan error, 1)
+	go func() { compDone <- comp.Run(ctx) }()
+
 	h := oauthhttp.New(p, oauthhttp.Options{Logger: log.With("subsystem", "http"), SiteName: cfg.SiteName})
 	srv := &http.Server{
 		Handler:           h,
@@ -128,6 +148,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	defer scancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("http shutdown", "err", err)
+	}
+	cancel() // the component closes its stream when ctx ends
+	if err := <-compDone; err != nil {
+		log.Error("component stopped", "err", err)
 	}
 	return nil
 }

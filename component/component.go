@@ -405,6 +405,14 @@ func (c *Component) SendMessage(ctx context.Context, to, body string, extra ...s
 	return c.Send(ctx, m)
 }
 
+// sendMessage sends a reply of type typ ("chat" or "normal") in thread.
+func (c *Component) sendMessage(ctx context.Context, to, typ, thread, body string) error {
+	m := stanza.NewMessage(stanza.Attrs{Type: stanza.StanzaType(typ), Id: randomID(), From: c.cfg.Domain, To: to})
+	m.Body = body
+	m.Thread = thread
+	return c.Send(ctx, m)
+}
+
 // SendConfirm asks the user at to to confirm an HTTP request, as XEP-0070
 // §4.2 describes: a normal message whose body explains the request and
 // tells the user how to answer, with a <confirm/> element carrying the

@@ -39,13 +39,17 @@ type env struct {
 	issuer string
 	p      *oauth.Provider
 	oidc   *oidc.Provider
-	cfg    oauth2.Config
+	// user signs in; approve approves the sign-in with this ID as the user
+	// would (the core's DecideSignIn unless a test answers in chat).
+	user    string
+	approve func(id string)
+	cfg     oauth2.Config
 }
 
 // start runs the provider on a Badger store in t.TempDir() (SyncWrites, as
 // in production) behind an httptest server on 127.0.0.1, discovers it with
 // go-oidc and registers a public native client over HTTP.
-func start(t *testing.T) *env {
+func start(t *testing.T, mods ...func(*oauth.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -62,7 +66,7 @@ func start(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	p, err := oauth.New(ctx, oauth.Config{
+	cfg := oauth.Config{
 		Issuer:           "http://" + ln.Addr().String(),
 		UserDomains:      []string{"example.test"},
 		OpenRegistration: true,
@@ -71,7 +75,11 @@ func start(t *testing.T) *env {
 		DevicePollInterval: time.Second,
 		ResourceServers:    []oauth.ResourceServer{{ID: apiID, Secret: apiSecret}},
 		Logger:             log,
-	}, db)
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	p, err := oauth.New(ctx, cfg, db)
 	if err != nil {
 		ln.Close()
 		t.Fatalf("oauth.New: %v", err)
@@ -82,7 +90,12 @@ func start(t *testing.T) *env {
 	srv.Start()
 	t.Cleanup(srv.Close) // runs before db.Close
 
-	e := &env{t: t, issuer: p.Config().Issuer, p: p}
+	e := &env{t: t, issuer: p.Config().Issuer, p: p, user: alice}
+	e.approve = func(id string) {
+		if _, err := p.DecideSignIn(ctx, e.user, id, true); err != nil {
+			t.Fatalf("DecideSignIn: %v", err)
+		}
+	}
 	e.oidc, err = oidc.NewProvider(ctx, e.issuer)
 	if err != nil {
 		t.Fatalf("oidc.NewProvider: %v", err)
@@ -187,7 +200,7 @@ func (e *env) authorize(state, nonce, verifier string) url.Values {
 	if resp.StatusCode != http.StatusOK {
 		e.t.Fatalf("GET %s = %d %s", authURL, resp.StatusCode, page)
 	}
-	form := url.Values{"csrf_token": {field(csrfRE, page)}, "request": {field(requestRE, page)}, "jid": {alice}}
+	form := url.Values{"csrf_token": {field(csrfRE, page)}, "request": {field(requestRE, page)}, "jid": {e.user}}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.issuer+"/authorize/signin", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := browser.Do(req)
@@ -204,9 +217,7 @@ func (e *env) authorize(state, nonce, verifier string) url.Values {
 	if resp, page := get(wait); resp.StatusCode != http.StatusOK || !strings.Contains(page, `http-equiv="refresh"`) {
 		e.t.Fatalf("wait page = %d, want 200 with a refresh:\n%s", resp.StatusCode, page)
 	}
-	if _, err := e.p.DecideSignIn(ctx, alice, id, true); err != nil {
-		e.t.Fatalf("DecideSignIn: %v", err)
-	}
+	e.approve(id)
 	resp, page = get(wait)
 	if resp.StatusCode != http.StatusSeeOther {
 		e.t.Fatalf("wait page after approval = %d %s, want 303", resp.StatusCode, page)

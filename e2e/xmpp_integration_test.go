@@ -1,0 +1,400 @@
+//go:build integration
+
+package e2e_test
+
+import (
+	"context"
+	"encoding/xml"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+	"gosrc.io/xmpp"
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/xmppoauth/xmppoauth/adhoc"
+	"github.com/xmppoauth/xmppoauth/component"
+	"github.com/xmppoauth/xmppoauth/forms"
+	"github.com/xmppoauth/xmppoauth/internal/prosodytest"
+	"github.com/xmppoauth/xmppoauth/oauth"
+)
+
+const ioTimeout = 20 * time.Second
+
+// registerPayloads teaches gosrc.io/xmpp's global stanza registry the
+// complete XEP-0050 command type and the XEP-0070 <confirm/> element, so the
+// test client sees them whole. Only the test binary does this.
+var registerPayloads = sync.OnceFunc(func() {
+	adhoc.RegisterPayload(stanza.TypeRegistry)
+	stanza.TypeRegistry.MapExtension(stanza.PKTMessage, xml.Name{Space: component.NSHTTPAuth, Local: "confirm"}, component.Confirm{})
+})
+
+// xmppEnv is the whole service: Prosody, the component with the bridge, the
+// core on Badger and the HTTP side.
+type xmppEnv struct {
+	*env
+	srv       *prosodytest.Server
+	comp      *component.Component
+	component string
+}
+
+func startXMPP(t *testing.T) *xmppEnv {
+	t.Helper()
+	registerPayloads()
+	srv := prosodytest.Start(t,
+		prosodytest.WithUser("alice", "wonderland"),
+		prosodytest.WithUser("bob", "builder"),
+		prosodytest.WithUser("admin", "s3cret"))
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	bridge := component.NewBridge("E2E", []string{srv.JID("admin")}, log)
+	e := start(t, func(c *oauth.Config) {
+		c.Notifier = bridge
+		c.UserDomains = []string{srv.Domain}
+	})
+	engine := adhoc.New(adhoc.Options{Logger: log}, adhoc.Commands(e.p)...)
+	comp := component.New(component.Config{
+		Address: srv.ComponentAddr, Domain: srv.ComponentDomain, Secret: srv.Secret,
+		UserDomains: []string{srv.Domain}, Name: "E2E", Logger: log,
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+	}, bridge.Handlers(e.p, engine, component.CAMHandlers(e.p)))
+	bridge.Attach(comp)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = comp.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	x := &xmppEnv{env: e, srv: srv, comp: comp, component: srv.ComponentDomain}
+	x.waitConnected(t)
+	return x
+}
+
+func (x *xmppEnv) waitConnected(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(ioTimeout)
+	for !x.comp.Connected() {
+		if time.Now().After(deadline) {
+			t.Fatal("component did not connect")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// client is a real XMPP client (gosrc.io/xmpp) logged in as a user.
+type client struct {
+	*xmpp.Client
+	t        *testing.T
+	router   *xmpp.Router
+	jid      string
+	to       string
+	messages chan stanza.Message
+}
+
+func (x *xmppEnv) login(t *testing.T, local, password string) *client {
+	t.Helper()
+	c := &client{t: t, jid: x.srv.JID(local) + "/e2e", to: x.component, messages: make(chan stanza.Message, 32)}
+	c.router = xmpp.NewRouter()
+	c.router.HandleFunc("message", func(_ xmpp.Sender, p stanza.Packet) {
+		if m, ok := p.(stanza.Message); ok {
+			c.messages <- m
+		}
+	})
+	cl, err := xmpp.NewClient(&xmpp.Config{
+		TransportConfiguration: xmpp.TransportConfiguration{Address: x.srv.C2SAddr, Domain: x.srv.Domain},
+		Jid:                    c.jid,
+		Credential:             xmpp.Password(password),
+		Insecure:               true, // plain c2s on loopback: the test Prosody has no TLS
+		ConnectTimeout:         5,
+	}, c.router, func(err error) { t.Logf("client %s: %v", local, err) })
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	if err := cl.Connect(); err != nil {
+		t.Fatalf("login as %s: %v", local, err)
+	}
+	c.Client = cl
+	t.Cleanup(sync.OnceFunc(func() { _ = cl.Disconnect() }))
+	return c
+}
+
+// command sends one XEP-0050 request and returns the reply IQ.
+func (c *client) command(cmd *adhoc.Command) stanza.IQ {
+	c.t.Helper()
+	req, err := stanza.NewIQ(stanza.Attrs{Type: stanza.IQTypeSet, To: c.to, From: c.jid})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Payload = cmd
+	ctx, cancel := context.WithTimeout(c.t.Context(), ioTimeout)
+	defer cancel()
+	// Not SendIQ: gosrc.io/xmpp v0.5.1 registers the result route only
+	// after sending, and loses an answer that arrives before that.
+	ch := c.router.NewIQResultRoute(ctx, req.Id)
+	if err := c.Send(req); err != nil {
+		c.t.Fatalf("send command: %v", err)
+	}
+	select {
+	case res := <-ch:
+		return res
+	case <-ctx.Done():
+		c.t.Fatalf("no answer to command %s", cmd.Node)
+		return stanza.IQ{}
+	}
+}
+
+// run sends a command step and requires a command in reply.
+func (c *client) run(node, session string, action adhoc.Action, form *forms.Form) *adhoc.Command {
+	c.t.Helper()
+	res := c.command(&adhoc.Command{Node: node, SessionID: session, Action: action, Form: form})
+	if res.Type != stanza.IQTypeResult {
+		c.t.Fatalf("command %s: %s error %+v", node, res.Type, res.Error)
+	}
+	cmd, ok := res.Payload.(*adhoc.Command)
+	if !ok {
+		c.t.Fatalf("command %s: reply payload %T", node, res.Payload)
+	}
+	return cmd
+}
+
+// commandError sends a command step and requires an error whose defined
+// condition is want. (gosrc.io/xmpp's client drops XEP-0050's specific
+// conditions, such as bad-sessionid, when it parses an error: the adhoc and
+// component unit tests check those on the XML itself.)
+func (c *client) commandError(cmd *adhoc.Command, want string) {
+	c.t.Helper()
+	res := c.command(cmd)
+	if res.Type != stanza.IQTypeError || res.Error == nil || res.Error.Reason != want {
+		c.t.Fatalf("command %s = %s %+v, want error %s", cmd.Node, res.Type, res.Error, want)
+	}
+}
+
+func submit(fields ...forms.Field) *forms.Form {
+	opts := []forms.FormOption{forms.OfType(forms.TypeSubmit)}
+	for _, f := range fields {
+		opts = append(opts, f)
+	}
+	return forms.New(opts...)
+}
+
+func notes(cmd *adhoc.Command) string {
+	var b strings.Builder
+	for _, n := range cmd.Notes {
+		b.WriteString(string(n.Type) + ": " + n.Text + "\n")
+	}
+	return b.String()
+}
+
+func (c *client) nextMessage() stanza.Message {
+	c.t.Helper()
+	select {
+	case m := <-c.messages:
+		return m
+	case <-time.After(ioTimeout):
+		c.t.Fatal("no message from the component")
+		return stanza.Message{}
+	}
+}
+
+func (c *client) say(body string) string {
+	c.t.Helper()
+	m := stanza.NewMessage(stanza.Attrs{Type: stanza.MessageTypeChat, To: c.to})
+	m.Body = body
+	if err := c.Send(m); err != nil {
+		c.t.Fatal(err)
+	}
+	return c.nextMessage().Body
+}
+
+// approveDevice runs "Approve a device" through its stages.
+func (c *client) approveDevice(code string, approve bool) *adhoc.Command {
+	c.t.Helper()
+	first := c.run(adhoc.NodeApproveDevice, "", adhoc.ActionExecute, nil)
+	if first.Status != adhoc.StatusExecuting || first.Form == nil {
+		c.t.Fatalf("Approve a device: first stage = %+v", first)
+	}
+	second := c.run(adhoc.NodeApproveDevice, first.SessionID, adhoc.ActionExecute, submit(forms.Var("user_code", strings.ToLower(code))))
+	if second.Status != adhoc.StatusExecuting || second.Form == nil {
+		c.t.Fatalf("Approve a device: second stage = %+v %s", second, notes(second))
+	}
+	decision := "deny"
+	if approve {
+		decision = "approve"
+	}
+	return c.run(adhoc.NodeApproveDevice, first.SessionID, adhoc.ActionComplete, submit(forms.Var("decision", decision)))
+}
+
+func formText(f *forms.Form) string {
+	if f == nil {
+		return ""
+	}
+	b, _ := xml.Marshal(f)
+	return string(b)
+}
+
+func TestIntegrationXMPP(t *testing.T) {
+	x := startXMPP(t)
+	alice := x.login(t, "alice", "wonderland")
+	x.user = x.srv.JID("alice")
+
+	t.Run("device flow approved with the ad-hoc command, revoked with another", func(t *testing.T) {
+		ctx := t.Context()
+		da, err := x.cfg.DeviceAuth(ctx)
+		if err != nil {
+			t.Fatalf("DeviceAuth: %v", err)
+		}
+		got := make(chan *oauth2.Token, 1)
+		go func() {
+			tok, err := x.cfg.DeviceAccessToken(ctx, da)
+			if err != nil {
+				t.Errorf("DeviceAccessToken: %v", err)
+			}
+			got <- tok
+		}()
+
+		// A wrong code gets the form again with a note, not an error.
+		first := alice.run(adhoc.NodeApproveDevice, "", adhoc.ActionExecute, nil)
+		wrong := alice.run(adhoc.NodeApproveDevice, first.SessionID, adhoc.ActionExecute, submit(forms.Var("user_code", "BBBB-BBBB")))
+		if wrong.Status != adhoc.StatusExecuting || !strings.Contains(notes(wrong), "error") || wrong.Form == nil {
+			t.Fatalf("wrong code = %+v %s", wrong, notes(wrong))
+		}
+		shown := alice.run(adhoc.NodeApproveDevice, first.SessionID, adhoc.ActionExecute, submit(forms.Var("user_code", da.UserCode)))
+		text := formText(shown.Form)
+		if !strings.Contains(text, "E2E Chat") || !strings.Contains(text, "device you hold yourself") {
+			t.Fatalf("the approval stage does not name the app and warn (RFC 8628 §5.4): %s", text)
+		}
+		done := alice.run(adhoc.NodeApproveDevice, first.SessionID, adhoc.ActionComplete, submit(forms.Var("decision", "approve")))
+		if done.Status != adhoc.StatusCompleted || !strings.Contains(notes(done), "Approved") {
+			t.Fatalf("approve = %+v %s", done, notes(done))
+		}
+		var tok *oauth2.Token
+		select {
+		case tok = <-got:
+		case <-time.After(ioTimeout):
+			t.Fatal("the device got no token")
+		}
+		if tok == nil || !x.active(tok.AccessToken) {
+			t.Fatal("the device's token is not active")
+		}
+
+		list := alice.run(adhoc.NodeListApps, "", adhoc.ActionExecute, nil)
+		if list.Status != adhoc.StatusCompleted || !strings.Contains(formText(list.Form), "E2E Chat") {
+			t.Fatalf("List authorized apps = %+v %s", list, formText(list.Form))
+		}
+
+		rev := alice.run(adhoc.NodeRevokeApps, "", adhoc.ActionExecute, nil)
+		if rev.Form == nil {
+			t.Fatalf("Revoke app access: no form: %s", notes(rev))
+		}
+		field, _ := rev.Form.Field("grants")
+		if len(field.Options) != 1 {
+			t.Fatalf("Revoke app access offers %+v", field.Options)
+		}
+		confirm := alice.run(adhoc.NodeRevokeApps, rev.SessionID, adhoc.ActionNext, submit(forms.Var("grants", field.Options[0].Value)))
+		end := alice.run(adhoc.NodeRevokeApps, confirm.SessionID, adhoc.ActionComplete, submit(forms.Var("confirm", "true")))
+		if end.Status != adhoc.StatusCompleted || !strings.Contains(notes(end), "Revoked") {
+			t.Fatalf("revoke = %+v %s", end, notes(end))
+		}
+		if x.active(tok.AccessToken) || x.active(tok.RefreshToken) {
+			t.Fatal("tokens still active after the user revoked the app")
+		}
+	})
+
+	t.Run("web sign-in approved with the XEP-0070 confirmation", func(t *testing.T) {
+		x.approve = func(string) {
+			m := alice.nextMessage()
+			var cf component.Confirm
+			if !m.Get(&cf) || cf.ID == "" || !strings.Contains(m.Body, "yes "+cf.ID) || !strings.Contains(m.Body, "E2E Chat") {
+				t.Fatalf("sign-in request in chat = %+v", m)
+			}
+			accept := stanza.NewMessage(stanza.Attrs{To: x.component})
+			accept.Thread = m.Thread
+			accept.Extensions = []stanza.MsgExtension{&component.Confirm{ID: cf.ID, Method: cf.Method, URL: cf.URL}}
+			if err := alice.Send(accept); err != nil {
+				t.Fatal(err)
+			}
+			if reply := alice.nextMessage(); !strings.Contains(reply.Body, "Approved") {
+				t.Fatalf("reply to the confirmation = %q", reply.Body)
+			}
+		}
+		tok, nonce := x.codeFlow()
+		x.checkIDToken(tok, nonce)
+	})
+
+	t.Run("web sign-in approved by a chat reply", func(t *testing.T) {
+		x.approve = func(string) {
+			m := alice.nextMessage()
+			var cf component.Confirm
+			m.Get(&cf)
+			if reply := alice.say("YES " + strings.ToLower(cf.ID)); !strings.Contains(reply, "Approved") {
+				t.Fatalf("reply to yes = %q", reply)
+			}
+		}
+		x.codeFlow()
+	})
+
+	t.Run("web sign-in approved with the Pending sign-ins command", func(t *testing.T) {
+		x.approve = func(string) {
+			alice.nextMessage() // the pushed request, left unanswered in chat
+			first := alice.run(adhoc.NodeSignIns, "", adhoc.ActionExecute, nil)
+			if first.Form == nil {
+				t.Fatalf("Pending sign-ins = %+v %s", first, notes(first))
+			}
+			done := alice.run(adhoc.NodeSignIns, first.SessionID, adhoc.ActionComplete, submit(forms.Var("decision", "approve")))
+			if done.Status != adhoc.StatusCompleted || !strings.Contains(notes(done), "pprove") {
+				t.Fatalf("Pending sign-ins approve = %+v %s", done, notes(done))
+			}
+		}
+		x.codeFlow()
+	})
+
+	t.Run("chat: help, device code lookup, no", func(t *testing.T) {
+		if reply := alice.say("hello"); !strings.Contains(reply, "yes CODE") {
+			t.Fatalf("help = %q", reply)
+		}
+		da, err := x.cfg.DeviceAuth(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reply := alice.say(da.UserCode); !strings.Contains(reply, "E2E Chat") || !strings.Contains(reply, "device you hold yourself") {
+			t.Fatalf("device code lookup = %q", reply)
+		}
+		if reply := alice.say("no " + da.UserCode); !strings.Contains(reply, "Denied") {
+			t.Fatalf("no CODE = %q", reply)
+		}
+		_, err = x.cfg.DeviceAccessToken(t.Context(), da)
+		if errorCode(err) != oauth.AccessDenied {
+			t.Fatalf("device poll after denial = %v, want access_denied", err)
+		}
+	})
+
+	t.Run("command errors", func(t *testing.T) {
+		bob := x.login(t, "bob", "builder")
+		first := alice.run(adhoc.NodeApproveDevice, "", adhoc.ActionExecute, nil)
+		bob.commandError(&adhoc.Command{Node: adhoc.NodeApproveDevice, SessionID: first.SessionID, Action: adhoc.ActionExecute,
+			Form: submit(forms.Var("user_code", "BBBB-BBBB"))}, adhoc.ConditionBadRequest)
+		alice.commandError(&adhoc.Command{Node: adhoc.NodeStats, Action: adhoc.ActionExecute}, adhoc.ConditionForbidden)
+		alice.commandError(&adhoc.Command{Node: "urn:nope", Action: adhoc.ActionExecute}, adhoc.ConditionItemNotFound)
+		alice.commandError(&adhoc.Command{Node: adhoc.NodeApproveDevice, SessionID: first.SessionID, Action: "dance"}, adhoc.ConditionBadRequest)
+		// Bob's attempt did not disturb alice's session.
+		if next := alice.run(adhoc.NodeApproveDevice, first.SessionID, adhoc.ActionCancel, nil); next.Status != adhoc.StatusCanceled {
+			t.Fatalf("alice's session after bob's attempt = %+v", next)
+		}
+		admin := x.login(t, "admin", "s3cret")
+		stats := admin.run(adhoc.NodeStats, "", adhoc.ActionExecute, nil)
+		if stats.Status != adhoc.StatusCompleted || !strings.Contains(formText(stats.Form), "clients") {
+			t.Fatalf("Statistics = %+v %s", stats, formText(stats.Form))
+		}
+	})
+
+	t.Run("Prosody restarts: the component reconnects and commands work again", func(t *testing.T) {
+		x.srv.Restart(t)
+		time.Sleep(100 * time.Millisecond) // let the component see the stream end
+		x.waitConnected(t)
+		again := x.login(t, "alice", "wonderland")
+		list := again.run(adhoc.NodeListApps, "", adhoc.ActionExecute, nil)
+		if list.Status != adhoc.StatusCompleted {
+			t.Fatalf("List authorized apps after restart = %+v", list)
+		}
+	})
+}
