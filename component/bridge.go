@@ -320,4 +320,3 @@ func (b *Bridge) NotifyDevice(ctx context.Context, n oauth.DeviceNotice) error {
 }
 
 var _ oauth.Notifier = (*Bridge)(nil)
-
