@@ -13,12 +13,19 @@
 //   - RFC 6120 §8.3 stanza errors for everything it does not serve, so no
 //     IQ request goes unanswered (RFC 6120 §8.2.3).
 //
-// What it hands on: IQ requests by payload name to an [IQHandler] (package
-// adhoc's XEP-0050 engine, wired in main), and messages to a
-// [MessageHandler], including XEP-0070 Verifying HTTP Requests via XMPP
-// answers (see [Confirm]); [Component.SendConfirm] sends the XEP-0070
-// confirmation requests. Handlers exchange raw XML, so this package does not
-// import the packages that implement them.
+// What it hands on: IQ requests by payload name to an [IQHandler], and
+// messages to a [MessageHandler], including XEP-0070 Verifying HTTP Requests
+// via XMPP answers (see [Confirm]); [Component.SendConfirm] sends the XEP-0070
+// confirmation requests. Handlers exchange raw XML.
+//
+// What ties it to the OAuth core:
+//   - [Bridge] implements oauth.Notifier: a web sign-in or device approval
+//     waiting for a user is pushed as a XEP-0070 confirm request whose body
+//     also tells clients without XEP-0070 how to answer ("yes CODE"). It runs
+//     package adhoc's XEP-0050 commands, and answers chat text: yes/no CODE,
+//     a device's code alone (shown with the RFC 8628 §5.4 warning), help.
+//   - [CAMHandlers] serves XEP-0494 Client Access Management (urn:xmpp:cam:0):
+//     list and revoke a user's OAuth grants (auth type "grant").
 //
 // The stream is our own small XEP-0114 client built on the stanza package of
 // gosrc.io/xmpp (stream header, handshake, stream errors, outgoing stanzas).
