@@ -483,27 +483,6 @@ func createTokensInTxn(txn *badger.Txn, toks []oauth.Token) error {
 	return nil
 }
 
-// RotateToken updates one token and stores new ones in one transaction.
-func (s *DB) RotateToken(ctx context.Context, hash []byte, update func(oauth.Token) (oauth.Token, error), create ...oauth.Token) (oauth.Token, error) {
-	var out oauth.Token
-	defer s.locks.lock(append(grantKeysOf(create), tokenKey(hash))...)()
-	err := s.update(ctx, func(txn *badger.Txn) error {
-		v, err := updateInTxn(txn, tokens, tokenKey(hash), update)
-		if err != nil {
-			return err
-		}
-		out = v
-		return createTokensInTxn(txn, create)
-	})
-	var fe updateFuncError
-	if errors.As(err, &fe) {
-		return oauth.Token{}, fe.err
-	}
-	if err != nil {
-		return oauth.Token{}, fmt.Errorf("rotate token: %w", err)
-	}
-	return out, nil
-}
 
 // touch rewrites the value under key unchanged, or fails with ErrNotFound.
 func touch(txn *badger.Txn, key []byte) error {

@@ -53,6 +53,11 @@ type DB struct {
 	log      *slog.Logger
 	inMemory bool
 	locks    keyLocks
+
+	// rotations feeds the group commit of RotateToken (rotate.go).
+	rotations   chan *rotation
+	quit        chan struct{}
+	rotatorDone chan struct{}
 }
 
 var _ oauth.Store = (*DB)(nil)
@@ -84,17 +89,25 @@ func open(dir string, opts Options, tune func(badger.Options) badger.Options) (*
 	if err != nil {
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
-	s := &DB{db: bdb, log: log, inMemory: opts.InMemory}
+	s := &DB{db: bdb, log: log, inMemory: opts.InMemory,
+		rotations: make(chan *rotation), quit: make(chan struct{}), rotatorDone: make(chan struct{})}
 	s.locks.seed = maphash.MakeSeed()
 	if err := s.checkSchema(); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
+	go s.rotator(s.quit)
 	return s, nil
 }
 
 // Close flushes and closes the store.
 func (s *DB) Close() error {
+	select {
+	case <-s.quit:
+	default:
+		close(s.quit)
+	}
+	<-s.rotatorDone
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

@@ -544,3 +544,19 @@ func TestCreateTokensConflictsWithDeleteGrant(t *testing.T) {
 		t.Errorf("GetToken(late) after DeleteGrant() = %v, want %v", err, oauth.ErrNotFound)
 	}
 }
+
+// TestRotateTokenAfterClose: a rotation after Close fails instead of
+// waiting for a group commit that will never run.
+func TestRotateTokenAfterClose(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.RotateToken(t.Context(), []byte("h"), func(tok oauth.Token) (oauth.Token, error) { return tok, nil })
+	if !errors.Is(err, errClosed) {
+		t.Fatalf("RotateToken after Close = %v, want errClosed", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -38,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 		{"CreateTokensNeedGrant", testCreateTokensNeedGrant},
 		{"TokenCRUD", testTokenCRUD},
 		{"RotateToken", testRotateToken},
+		{"RotateTokenConcurrent", testRotateTokenConcurrent},
 		{"DeleteTokens", testDeleteTokens},
 		{"ListTokensByGrant", testListTokensByGrant},
 		{"AuthCode", testAuthCode},
@@ -661,6 +663,82 @@ func testRotateToken(t *testing.T, s oauth.Store) {
 	check(t, "GetToken(refresh2) after failed RotateToken", got, refresh)
 	_, err = s.RotateToken(ctx, hash("missing"), spend)
 	wantErr(t, "RotateToken(missing)", err, oauth.ErrNotFound)
+}
+
+// testRotateTokenConcurrent: rotations of one token race and exactly one
+// wins; rotations of different tokens, done together (a backend may commit
+// them as one group), all succeed and stay independent of a failing one.
+func testRotateTokenConcurrent(t *testing.T, s oauth.Store) {
+	ctx := t.Context()
+	g := newGrant("grant", "alice@example.org", "client", at(1))
+	must(t, "CreateGrant()", s.CreateGrant(ctx, g))
+	spend := func(tok oauth.Token) (oauth.Token, error) {
+		if tok.Rotated {
+			return tok, errors.New("spent")
+		}
+		tok.Rotated = true
+		return tok, nil
+	}
+	const n = 20
+	shared := newToken("shared", oauth.KindRefresh, g)
+	own := make([]oauth.Token, n)
+	for i := range own {
+		own[i] = newToken(fmt.Sprintf("own%d", i), oauth.KindRefresh, g)
+	}
+	must(t, "CreateTokens()", s.CreateTokens(ctx, append(own, shared)...))
+
+	var wg sync.WaitGroup
+	sharedErrs := make([]error, n)
+	ownErrs := make([]error, n)
+	for i := range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, sharedErrs[i] = s.RotateToken(ctx, shared.Hash, spend, newToken(fmt.Sprintf("from-shared%d", i), oauth.KindRefresh, g))
+		}()
+		go func() {
+			defer wg.Done()
+			update := spend
+			if i == 0 {
+				update = func(tok oauth.Token) (oauth.Token, error) { return tok, errors.New("refused") }
+			}
+			_, ownErrs[i] = s.RotateToken(ctx, own[i].Hash, update, newToken(fmt.Sprintf("from-own%d", i), oauth.KindRefresh, g))
+		}()
+	}
+	wg.Wait()
+	wins := 0
+	for i, err := range sharedErrs {
+		switch {
+		case err == nil:
+			wins++
+		case err.Error() != "spent":
+			t.Errorf("RotateToken(shared) #%d = %v, want nil or the update's error", i, err)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d concurrent rotations of one token won, want exactly 1", wins)
+	}
+	created := 0
+	for i := range n {
+		if _, err := s.GetToken(ctx, hash(fmt.Sprintf("from-shared%d", i))); err == nil {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d tokens created from the shared token, want 1", created)
+	}
+	for i, err := range ownErrs {
+		_, getErr := s.GetToken(ctx, hash(fmt.Sprintf("from-own%d", i)))
+		if i == 0 {
+			if err == nil || err.Error() != "refused" || getErr == nil {
+				t.Errorf("refused rotation = %v (new token stored: %v)", err, getErr == nil)
+			}
+			continue
+		}
+		if err != nil || getErr != nil {
+			t.Errorf("RotateToken(own%d) = %v; new token: %v", i, err, getErr)
+		}
+	}
 }
 
 func testDeleteTokens(t *testing.T, s oauth.Store) {
