@@ -483,7 +483,6 @@ func createTokensInTxn(txn *badger.Txn, toks []oauth.Token) error {
 	return nil
 }
 
-
 // touch rewrites the value under key unchanged, or fails with ErrNotFound.
 func touch(txn *badger.Txn, key []byte) error {
 	item, err := txn.Get(key)
