@@ -380,10 +380,41 @@ func TestIntegrationXMPP(t *testing.T) {
 		if next := alice.run(adhoc.NodeApproveDevice, first.SessionID, adhoc.ActionCancel, nil); next.Status != adhoc.StatusCanceled {
 			t.Fatalf("alice's session after bob's attempt = %+v", next)
 		}
+	})
+
+	t.Run("admin commands", func(t *testing.T) {
 		admin := x.login(t, "admin", "s3cret")
 		stats := admin.run(adhoc.NodeStats, "", adhoc.ActionExecute, nil)
 		if stats.Status != adhoc.StatusCompleted || !strings.Contains(formText(stats.Form), "clients") {
 			t.Fatalf("Statistics = %+v %s", stats, formText(stats.Form))
+		}
+		list := admin.run(adhoc.NodeListClients, "", adhoc.ActionExecute, nil)
+		if list.Status != adhoc.StatusCompleted || !strings.Contains(formText(list.Form), x.cfg.ClientID) {
+			t.Fatalf("List clients = %+v %s", list, formText(list.Form))
+		}
+
+		// Revoke all access of alice: her tokens stop working.
+		tok, _ := x.codeFlow()
+		first := admin.run(adhoc.NodeRevokeUser, "", adhoc.ActionExecute, nil)
+		confirm := admin.run(adhoc.NodeRevokeUser, first.SessionID, adhoc.ActionNext, submit(forms.Var("jid", x.user)))
+		if !strings.Contains(formText(confirm.Form), "E2E Chat") {
+			t.Fatalf("Revoke all access: confirmation does not list alice's app: %s", formText(confirm.Form))
+		}
+		done := admin.run(adhoc.NodeRevokeUser, first.SessionID, adhoc.ActionComplete, submit(forms.Var("confirm", "true")))
+		if done.Status != adhoc.StatusCompleted || x.active(tok.AccessToken) {
+			t.Fatalf("Revoke all access = %+v %s; token active: %v", done, notes(done), x.active(tok.AccessToken))
+		}
+
+		// Delete a client: its tokens stop working, and it is gone.
+		tok, _ = x.codeFlow()
+		first = admin.run(adhoc.NodeDeleteClient, "", adhoc.ActionExecute, nil)
+		admin.run(adhoc.NodeDeleteClient, first.SessionID, adhoc.ActionNext, submit(forms.Var("client", x.cfg.ClientID)))
+		done = admin.run(adhoc.NodeDeleteClient, first.SessionID, adhoc.ActionComplete, submit(forms.Var("confirm", "true")))
+		if done.Status != adhoc.StatusCompleted || x.active(tok.AccessToken) {
+			t.Fatalf("Delete a client = %+v %s; token active: %v", done, notes(done), x.active(tok.AccessToken))
+		}
+		if clients, _ := x.p.Clients(t.Context()); len(clients) != 0 {
+			t.Fatalf("clients after delete = %d", len(clients))
 		}
 	})
 
