@@ -243,7 +243,7 @@ func (c *Command) decodeChild(d *xml.Decoder, start xml.StartElement) error {
 				n.Type = NoteType(a.Value)
 			}
 		}
-		text, err := readText(d)
+		text, err := forms.ReadText(d)
 		n.Text = text
 		c.Notes = append(c.Notes, n)
 		return err
@@ -292,24 +292,3 @@ func decodeActions(d *xml.Decoder, start xml.StartElement) (*Actions, error) {
 	}
 }
 
-// readText returns the character data directly inside the current element,
-// skipping child elements, and consumes the element.
-func readText(d *xml.Decoder) (string, error) {
-	var buf []byte
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return "", err
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			buf = append(buf, t...)
-		case xml.StartElement:
-			if err := d.Skip(); err != nil {
-				return "", err
-			}
-		case xml.EndElement:
-			return string(buf), nil
-		}
-	}
-}

@@ -172,10 +172,10 @@ func (f *Form) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 		var err error
 		switch child.Name.Local {
 		case "title":
-			f.Title, err = readText(d)
+			f.Title, err = ReadText(d)
 		case "instructions":
 			var s string
-			s, err = readText(d)
+			s, err = ReadText(d)
 			f.Instructions = append(f.Instructions, s)
 		case "field":
 			var fld Field
@@ -223,9 +223,11 @@ func eachChild(d *xml.Decoder, fn func(xml.StartElement) error) error {
 	}
 }
 
-// readText returns the character data directly inside the current element,
-// skipping any child elements, and consumes the element.
-func readText(d *xml.Decoder) (string, error) {
+// ReadText returns the character data directly inside the element whose
+// start d has just read, skipping any child elements, and consumes the
+// element. Packages that decode XEP-0004 forms inside their own elements
+// (such as adhoc's XEP-0050 notes) use it too.
+func ReadText(d *xml.Decoder) (string, error) {
 	var buf []byte
 	for {
 		tok, err := d.Token()
@@ -277,13 +279,13 @@ func decodeField(d *xml.Decoder, start xml.StartElement) (Field, error) {
 		var err error
 		switch child.Name.Local {
 		case "desc":
-			f.Desc, err = readText(d)
+			f.Desc, err = ReadText(d)
 		case "required":
 			f.Required = true
 			err = d.Skip()
 		case "value":
 			var s string
-			s, err = readText(d)
+			s, err = ReadText(d)
 			f.Values = append(f.Values, s)
 		case "option":
 			var o Option
@@ -313,7 +315,7 @@ func decodeOption(d *xml.Decoder, start xml.StartElement) (Option, error) {
 		}
 		seen = true
 		var err error
-		o.Value, err = readText(d)
+		o.Value, err = ReadText(d)
 		return err
 	})
 	return o, err
