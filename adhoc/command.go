@@ -291,4 +291,3 @@ func decodeActions(d *xml.Decoder, start xml.StartElement) (*Actions, error) {
 		}
 	}
 }
-
