@@ -47,7 +47,8 @@ func (p *Provider) ParseAuthorize(ctx context.Context, params map[string][]strin
 	if err != nil {
 		return AuthorizeRequest{}, Client{}, fmt.Errorf("authorize: get client: %w", err)
 	}
-	if redirectURI == "" {
+	omitted := redirectURI == ""
+	if omitted {
 		if len(c.RedirectURIs) != 1 {
 			return AuthorizeRequest{}, Client{}, Errorf(InvalidRequest, "the request has no redirect_uri")
 		}
@@ -123,7 +124,7 @@ func (p *Provider) ParseAuthorize(ctx context.Context, params map[string][]strin
 		}
 	}
 	req := AuthorizeRequest{
-		ClientID: c.ID, RedirectURI: redirectURI, ResponseType: "code", Scopes: scopes,
+		ClientID: c.ID, RedirectURI: redirectURI, RedirectOmitted: omitted, ResponseType: "code", Scopes: scopes,
 		State: state, Nonce: nonce, CodeChallenge: challenge, CodeChallengeMethod: method,
 		Prompt: prompt, LoginHint: get("login_hint"),
 	}
@@ -341,7 +342,7 @@ func (p *Provider) FinishSignIn(ctx context.Context, id string) (string, error) 
 	code := newSecret()
 	ac := AuthCode{
 		Hash: hashSecret(string(code)), ClientID: c.ID, JID: s.JID, GrantID: g.ID,
-		RedirectURI: req.RedirectURI, Scopes: req.Scopes, Nonce: req.Nonce,
+		RedirectURI: req.RedirectURI, RedirectOmitted: req.RedirectOmitted, Scopes: req.Scopes, Nonce: req.Nonce,
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
 		AuthTime: s.Decided, Expiry: now.Add(p.cfg.AuthCodeTTL),
 	}

@@ -111,11 +111,15 @@ type Token struct {
 
 // AuthCode is an authorization code (RFC 6749 §4.1.2), stored by hash.
 type AuthCode struct {
-	Hash                []byte    `json:"hash"`
-	ClientID            string    `json:"client_id"`
-	JID                 string    `json:"jid"`
-	GrantID             string    `json:"grant_id"`
-	RedirectURI         string    `json:"redirect_uri"`
+	Hash        []byte `json:"hash"`
+	ClientID    string `json:"client_id"`
+	JID         string `json:"jid"`
+	GrantID     string `json:"grant_id"`
+	RedirectURI string `json:"redirect_uri"`
+	// RedirectOmitted: the authorization request had no redirect_uri (the
+	// client has one registered), so the token request may omit it too
+	// (RFC 6749 §4.1.3).
+	RedirectOmitted     bool      `json:"redirect_omitted,omitempty"`
 	Scopes              []string  `json:"scopes"`
 	Nonce               string    `json:"nonce,omitempty"`
 	CodeChallenge       string    `json:"code_challenge"`
@@ -182,8 +186,11 @@ type SignIn struct {
 // AuthorizeRequest is a validated authorization request (RFC 6749 §4.1.1 with
 // PKCE and OIDC parameters).
 type AuthorizeRequest struct {
-	ClientID            string   `json:"client_id"`
-	RedirectURI         string   `json:"redirect_uri"`
+	ClientID    string `json:"client_id"`
+	RedirectURI string `json:"redirect_uri"`
+	// RedirectOmitted: redirect_uri was not in the request; RedirectURI is
+	// the client's one registered redirect URI.
+	RedirectOmitted     bool     `json:"redirect_omitted,omitempty"`
 	ResponseType        string   `json:"response_type"`
 	Scopes              []string `json:"scopes"`
 	State               string   `json:"state,omitempty"`
@@ -213,6 +220,6 @@ type Stats struct {
 	Clients       int `json:"clients"`
 	Grants        int `json:"grants"`
 	ActiveTokens  int `json:"active_tokens"`
-	PendingCodes  int `json:"pending_codes"` // device codes and sign-ins waiting
+	PendingCodes  int `json:"pending_codes"` // device codes waiting for the user
 	PendingSignIn int `json:"pending_sign_ins"`
 }

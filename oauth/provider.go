@@ -192,6 +192,9 @@ func New(ctx context.Context, cfg Config, st Store) (*Provider, error) {
 		if !validScopeToken(name) {
 			return nil, fmt.Errorf("oauth: scope %q is not a valid scope token (RFC 6749 §3.3)", name)
 		}
+		if _, ok := p.scopes[name]; ok {
+			return nil, fmt.Errorf("oauth: scope %q is built in and cannot be redefined", name)
+		}
 		p.scopes[name] = desc
 	}
 	p.codeTries = newLimiter(cfg.Limits.UserCodeAttempts, p.now)
@@ -235,9 +238,11 @@ func withDefaults(c Config) Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	domains := make([]string, len(c.UserDomains))
 	for i, d := range c.UserDomains {
-		c.UserDomains[i] = strings.ToLower(d)
+		domains[i] = strings.ToLower(d)
 	}
+	c.UserDomains = domains
 	return c
 }
 
@@ -253,7 +258,7 @@ func validateIssuer(iss string) error {
 }
 
 func isLoopbackHost(h string) bool {
-	if h == "localhost" {
+	if strings.EqualFold(h, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(h)

@@ -853,3 +853,33 @@ func queryParam(t *testing.T, rawURL, key string) string {
 	}
 	return u.Query().Get(key)
 }
+
+func TestRedirectURIOmitted(t *testing.T) {
+	e := newEnv(t)
+	c, cred := e.register(t, webMeta())
+	v := authParams(c, "openid")
+	v.Del("redirect_uri")
+	req, _, err := e.p.ParseAuthorize(t.Context(), v)
+	if err != nil {
+		t.Fatalf("ParseAuthorize(no redirect_uri, one registered) = %v", err)
+	}
+	s, _ := e.p.StartSignIn(t.Context(), req, alice)
+	e.p.DecideSignIn(t.Context(), alice, s.ID, true)
+	to, err := e.p.FinishSignIn(t.Context(), s.ID)
+	if err != nil || !strings.HasPrefix(to, c.RedirectURIs[0]+"?") {
+		t.Fatalf("FinishSignIn() = %q, %v", to, err)
+	}
+	// RFC 6749 §4.1.3: the token request omits redirect_uri as well.
+	_, err = e.p.Token(t.Context(), cred, oauth.TokenRequest{GrantType: oauth.GrantAuthorizationCode, Code: queryParam(t, to, "code"), CodeVerifier: verifier})
+	if err != nil {
+		t.Fatalf("Token(no redirect_uri) = %v", err)
+	}
+}
+
+func TestBuiltinScopesCannotBeRedefined(t *testing.T) {
+	_, err := oauth.New(t.Context(), oauth.Config{Issuer: issuer, UserDomains: []string{"example.test"},
+		ExtraScopes: map[string]string{"openid": "something else"}}, storetest.Memory())
+	if err == nil {
+		t.Fatal("New() accepted a redefinition of openid")
+	}
+}

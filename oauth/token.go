@@ -204,7 +204,7 @@ func (p *Provider) exchangeCode(ctx context.Context, c Client, req TokenRequest)
 		if now.After(ac.Expiry) {
 			return ac, invalid
 		}
-		if ac.RedirectURI != req.RedirectURI {
+		if ac.RedirectURI != req.RedirectURI && !(ac.RedirectOmitted && req.RedirectURI == "") {
 			return ac, Errorf(InvalidGrant, "redirect_uri does not match the authorization request")
 		}
 		sum := sha256.Sum256([]byte(req.CodeVerifier))
