@@ -45,6 +45,8 @@ type Config struct {
 	ResourceServers []ResourceServer `yaml:"resource_servers"`
 	// Limits are per-user rate limits.
 	Limits Limits `yaml:"limits"`
+	// Web configures the browser pages.
+	Web Web `yaml:"web"`
 
 	// file is the file name for messages; "" for Parse.
 	file string
@@ -189,6 +191,7 @@ func Default() *Config {
 			UserCodeAttempts: Rate{Count: 5, Window: time.Minute},
 			SignInPushes:     Rate{Count: 5, Window: time.Minute},
 		},
+		Web: defaultWeb(),
 	}
 }
 

@@ -16,6 +16,7 @@
 //	component.secret                    XMPPOAUTH_COMPONENT_SECRET, component.secret_file
 //	registration.initial_access_tokens  XMPPOAUTH_INITIAL_ACCESS_TOKEN, registration.initial_access_tokens_file
 //	resource_servers[i].secret          XMPPOAUTH_RESOURCE_SERVER_<ID>_SECRET, resource_servers[i].secret_file
+//	web.session.secret                  XMPPOAUTH_SESSION_SECRET, web.session.secret_file
 //
 // The package knows the options of the other packages only as plain values;
 // [Config.OAuthConfig] maps them onto [oauth.Config] for main. The shipped

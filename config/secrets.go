@@ -62,6 +62,10 @@ func (c *Config) resolveSecrets(lookup func(string) (string, bool)) error {
 		}
 	}
 
+	secret, err = c.secret(lookup, "web.session.secret", EnvSessionSecret, string(c.Web.Session.Secret), c.Web.Session.SecretFile)
+	errs = append(errs, err)
+	c.Web.Session.Secret = oauth.Secret(secret)
+
 	for i := range c.ResourceServers {
 		rs := &c.ResourceServers[i]
 		key := "resource_servers[" + strconv.Itoa(i) + "].secret"

@@ -165,6 +165,7 @@ func (c *Config) Validate() error {
 			v.add(r.key, "window must be between 1s and 24h, got %v", r.rate.Window)
 		}
 	}
+	v.validateWeb(c.Web)
 	return errors.Join(v.errs...)
 }
 
