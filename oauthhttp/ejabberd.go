@@ -423,11 +423,18 @@ type xmppLoginHandler struct {
 // live user token that carries one of [LoginScopes]: the UserInfo endpoint
 // itself accepts any openid token, and an app that was only allowed to
 // confirm the user's address must not log in as the user. The openid scope
-// is not needed here. Refusals are RFC 6750 §3 errors whose JSON body also
-// carries the status and scope members of RFC 7628 §3.2.2, which
-// mod_auth_oauth_external relays to the client in its SASL failure.
+// is not needed here.
 //
-// The handler answers GET and POST on whatever path it is mounted at.
+// The query parameter "domain" is required and names the XMPP domain the
+// caller serves: the token's user must be of that domain. Prosody logs in
+// the localpart it is given on its own host, so without this a token of
+// alice@a.example would log in as alice@b.example on a Prosody host
+// b.example pointed at the same xmppoauth.
+//
+// Refusals are RFC 6750 §3 errors whose JSON body also carries the status
+// and scope members of RFC 7628 §3.2.2, which mod_auth_oauth_external
+// relays to the client in its SASL failure. The handler answers GET and
+// POST on whatever path it is mounted at.
 func XMPPLoginHandler(p *oauth.Provider, opts XMPPLoginOptions) http.Handler {
 	h := &xmppLoginHandler{p: p, log: opts.Logger, realm: opts.Realm}
 	if h.log == nil {
@@ -458,6 +465,12 @@ func (h *xmppLoginHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: oauth.InvalidRequest, Description: "method not allowed"})
 		return
 	}
+	domain := strings.ToLower(r.URL.Query().Get("domain"))
+	if domain == "" {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: oauth.InvalidRequest,
+			Description: "the domain query parameter must name the XMPP domain whose logins are checked"})
+		return
+	}
 	token, err := bearerToken(r)
 	if err == nil && token == "" {
 		// RFC 6750 §3.1: no error code when no token was sent.
@@ -468,6 +481,9 @@ func (h *xmppLoginHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var t oauth.Token
 	if err == nil {
 		t, err = h.p.ValidateAccessToken(r.Context(), token)
+	}
+	if _, jidDomain, _ := strings.Cut(t.JID, "@"); err == nil && t.JID != "" && jidDomain != domain {
+		err = oauth.Errorf(oauth.InvalidToken, "the token is not for an account of %s", truncate(domain))
 	}
 	if err == nil && (t.JID == "" || !slices.ContainsFunc(t.Scopes, func(s string) bool { return slices.Contains(LoginScopes, s) })) {
 		err = oauth.Errorf(oauth.InsufficientScope, "logging in to XMPP needs a user's token with the %s or %s scope", oauth.ScopeXMPP, oauth.ScopeXMPPClient)

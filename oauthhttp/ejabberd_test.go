@@ -353,18 +353,22 @@ func TestXMPPLoginProsodyContract(t *testing.T) {
 	tests := []struct {
 		name       string
 		token      string
+		domain     string
 		wantStatus int
 		wantError  string
 	}{
-		{name: "xmpp without openid", token: xmpp, wantStatus: http.StatusOK},
-		{name: "XEP-0493 client scope", token: client, wantStatus: http.StatusOK},
-		{name: "sign-in token", token: openid, wantStatus: http.StatusForbidden, wantError: oauth.InsufficientScope},
-		{name: "app's own token", token: cc, wantStatus: http.StatusForbidden, wantError: oauth.InsufficientScope},
-		{name: "unknown token", token: "nope", wantStatus: http.StatusUnauthorized, wantError: oauth.InvalidToken},
+		{name: "xmpp without openid", token: xmpp, domain: userDomain, wantStatus: http.StatusOK},
+		{name: "domain in upper case", token: xmpp, domain: "Example.TEST", wantStatus: http.StatusOK},
+		{name: "XEP-0493 client scope", token: client, domain: userDomain, wantStatus: http.StatusOK},
+		{name: "sign-in token", token: openid, domain: userDomain, wantStatus: http.StatusForbidden, wantError: oauth.InsufficientScope},
+		{name: "app's own token", token: cc, domain: userDomain, wantStatus: http.StatusForbidden, wantError: oauth.InsufficientScope},
+		{name: "unknown token", token: "nope", domain: userDomain, wantStatus: http.StatusUnauthorized, wantError: oauth.InvalidToken},
+		{name: "token of another domain", token: xmpp, domain: "other.test", wantStatus: http.StatusUnauthorized, wantError: oauth.InvalidToken},
+		{name: "no domain", token: xmpp, wantStatus: http.StatusBadRequest, wantError: oauth.InvalidRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			status, resp := prosodyValidate(t, srv.Client(), srv.URL+"/xmpp/userinfo", tc.token)
+			status, resp := prosodyValidate(t, srv.Client(), srv.URL+"/xmpp/userinfo?domain="+tc.domain, tc.token)
 			if status != tc.wantStatus {
 				t.Fatalf("status = %d (%v), want %d", status, resp, tc.wantStatus)
 			}
@@ -378,6 +382,12 @@ func TestXMPPLoginProsodyContract(t *testing.T) {
 			if ok {
 				t.Fatalf("login allowed: %v", resp)
 			}
+			if tc.wantStatus == http.StatusBadRequest {
+				if resp["error"] != tc.wantError {
+					t.Errorf("refusal = %v, want error %q", resp, tc.wantError)
+				}
+				return
+			}
 			if resp["error"] != tc.wantError || resp["status"] != tc.wantError || resp["scope"] != oauth.ScopeXMPP {
 				t.Errorf("refusal = %v, want error and status %q, scope xmpp", resp, tc.wantError)
 			}
@@ -385,7 +395,7 @@ func TestXMPPLoginProsodyContract(t *testing.T) {
 	}
 
 	t.Run("no token", func(t *testing.T) {
-		resp, err := srv.Client().Get(srv.URL)
+		resp, err := srv.Client().Get(srv.URL + "?domain=" + userDomain)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -395,7 +405,7 @@ func TestXMPPLoginProsodyContract(t *testing.T) {
 		}
 	})
 	t.Run("POST", func(t *testing.T) {
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL, nil)
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"?domain="+userDomain, nil)
 		req.Header.Set("Authorization", "Bearer "+xmpp)
 		resp, err := srv.Client().Do(req)
 		if err != nil {
@@ -426,7 +436,7 @@ func TestXMPPLoginProsodyContract(t *testing.T) {
 		if err := ts.p.RevokeGrants(t.Context(), alice, tok.GrantID); err != nil {
 			t.Fatalf("RevokeGrants: %v", err)
 		}
-		status, resp := prosodyValidate(t, srv.Client(), srv.URL, xmpp)
+		status, resp := prosodyValidate(t, srv.Client(), srv.URL+"?domain="+userDomain, xmpp)
 		if _, ok := prosodyUsername(status, resp, "preferred_username"); ok || status != http.StatusUnauthorized {
 			t.Errorf("revoked token = %d %v, want 401", status, resp)
 		}
