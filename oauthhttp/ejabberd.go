@@ -1,6 +1,7 @@
 package oauthhttp
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -480,31 +481,47 @@ func (h *xmppLoginHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var t oauth.Token
 	if err == nil {
-		t, err = h.p.ValidateAccessToken(r.Context(), token)
-	}
-	if _, jidDomain, _ := strings.Cut(t.JID, "@"); err == nil && t.JID != "" && jidDomain != domain {
-		err = oauth.Errorf(oauth.InvalidToken, "the token is not for an account of %s", truncate(domain))
-	}
-	if err == nil && (t.JID == "" || !slices.ContainsFunc(t.Scopes, func(s string) bool { return slices.Contains(LoginScopes, s) })) {
-		err = oauth.Errorf(oauth.InsufficientScope, "logging in to XMPP needs a user's token with the %s or %s scope", oauth.ScopeXMPP, oauth.ScopeXMPPClient)
+		t, err = h.loginToken(r.Context(), token, domain)
 	}
 	if err != nil {
-		e, ok := oauth.AsError(err)
-		if !ok {
-			h.log.ErrorContext(r.Context(), "xmpp login check failed", "err", err)
-			writeJSON(w, http.StatusInternalServerError, errorBody{Error: oauth.ServerError})
-			return
-		}
-		status := http.StatusUnauthorized
-		if e.Code == oauth.InsufficientScope {
-			status = http.StatusForbidden
-		}
-		w.Header().Set("WWW-Authenticate", bearerChallenge(h.realm, e))
-		writeJSON(w, status, loginError{Error: e.Code, Description: e.Description, Status: e.Code, Scope: oauth.ScopeXMPP})
+		h.refuse(w, r, err)
 		return
 	}
 	local, _, _ := strings.Cut(t.JID, "@")
 	writeJSON(w, http.StatusOK, map[string]string{"sub": t.JID, "jid": t.JID, "preferred_username": local})
+}
+
+// loginToken returns the record of token if it may log in to an account of
+// domain: a live access token of a user of domain with a login scope.
+func (h *xmppLoginHandler) loginToken(ctx context.Context, token, domain string) (oauth.Token, error) {
+	t, err := h.p.ValidateAccessToken(ctx, token)
+	if err != nil {
+		return oauth.Token{}, err
+	}
+	if t.JID == "" || !slices.ContainsFunc(t.Scopes, func(s string) bool { return slices.Contains(LoginScopes, s) }) {
+		return oauth.Token{}, oauth.Errorf(oauth.InsufficientScope, "logging in to XMPP needs a user's token with the %s or %s scope", oauth.ScopeXMPP, oauth.ScopeXMPPClient)
+	}
+	if _, d, _ := strings.Cut(t.JID, "@"); d != domain {
+		return oauth.Token{}, oauth.Errorf(oauth.InvalidToken, "the token is not for an account of %s", truncate(domain))
+	}
+	return t, nil
+}
+
+// refuse writes err as an RFC 6750 §3 error with the RFC 7628 members;
+// anything but an *oauth.Error is logged and sent as a bare server_error.
+func (h *xmppLoginHandler) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := oauth.AsError(err)
+	if !ok {
+		h.log.ErrorContext(r.Context(), "xmpp login check failed", "err", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: oauth.ServerError})
+		return
+	}
+	status := http.StatusUnauthorized
+	if e.Code == oauth.InsufficientScope {
+		status = http.StatusForbidden
+	}
+	w.Header().Set("WWW-Authenticate", bearerChallenge(h.realm, e))
+	writeJSON(w, status, loginError{Error: e.Code, Description: e.Description, Status: e.Code, Scope: oauth.ScopeXMPP})
 }
 
 // writeJSON writes v as a JSON response with status.
