@@ -79,3 +79,29 @@ free_port() {
 random_hex() {
 	od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
 }
+
+# ensure_debs installs the Debian packages among $@ that are not installed.
+ensure_debs() {
+	local missing=() pkg
+	for pkg in "$@"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	command -v apt-get >/dev/null 2>&1 || fail "missing ${missing[*]} and no apt-get to install it; install it by hand"
+	step "Installing ${missing[*]} (apt-get)"
+	export DEBIAN_FRONTEND=noninteractive
+	as_root apt-get update -q
+	as_root apt-get install -y -q "${missing[@]}" </dev/null
+	case " ${missing[*]} " in *" ejabberd "*) stop_system_ejabberd ;; esac
+}
+
+# stop_system_ejabberd stops the ejabberd the package may have started (it
+# holds 5222, 5269, 5280, 5443). Not via "/etc/init.d/ejabberd status": that
+# runs ejabberdctl, which leaves an epmd daemon on 0.0.0.0:4369.
+stop_system_ejabberd() {
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		systemctl is-active --quiet ejabberd 2>/dev/null && { echo "Stopping the system ejabberd (systemctl stop ejabberd)"; as_root systemctl stop ejabberd || true; }
+	elif [ -x /etc/init.d/ejabberd ] && pgrep -f 'sname ejabberd@localhost' >/dev/null 2>&1; then
+		echo "Stopping the system ejabberd (/etc/init.d/ejabberd stop)"; as_root /etc/init.d/ejabberd stop || true
+	fi
+}

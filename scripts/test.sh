@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # scripts/test.sh runs every check and test of xmppoauth; it is what CI runs
 # (.ci/run). On a fresh Debian 12 with Go it first installs what the tests
-# need (Prosody, for the XMPP integration tests; it does not leave the system
-# Prosody running). Then, in order, stopping at the first failure:
+# need (Prosody and ejabberd, with ejabberd's OAuth library, for the XMPP
+# integration tests; it does not leave the system services running). Then, in
+# order, stopping at the first failure:
 #
 #   1. gofmt -l .                              must list nothing
 #   2. go vet ./... (plain and with -tags integration)
 #   3. go test -race -count=1 ./...            unit tests
 #   4. go test -count=1 -tags integration ./...  adds the tests against a real
-#                                              Prosody (files tagged integration)
+#                                              Prosody and ejabberd (files
+#                                              tagged integration)
 #
 # It needs no input and may be run again at will.
 set -euo pipefail
@@ -21,7 +23,8 @@ start=$SECONDS
 
 command -v go >/dev/null 2>&1 || fail "go is not installed; install Go $(sed -n 's/^go //p' go.mod) or newer"
 ensure_packages prosody:prosody
-echo "Using $(go version); prosody $(dpkg-query -W -f='${Version}' prosody 2>/dev/null || echo '(not from a package)') at $(command -v prosody)"
+ensure_debs ejabberd erlang-p1-oauth2
+echo "Using $(go version); prosody $(dpkg-query -W -f='${Version}' prosody 2>/dev/null || echo '(not from a package)') at $(command -v prosody); ejabberd $(dpkg-query -W -f='${Version}' ejabberd)"
 
 step "gofmt"
 unformatted=$(gofmt -l .)
@@ -39,7 +42,7 @@ echo "ok"
 step "go test -race (unit tests)"
 go test -race -count=1 -timeout 20m ./... || fail "unit tests"
 
-step "go test -tags integration (against a real Prosody)"
+step "go test -tags integration (against a real Prosody and ejabberd)"
 go test -count=1 -timeout 30m -tags integration ./... || fail "integration tests"
 
 printf '\nAll checks passed (%ds).\n' $((SECONDS - start))
