@@ -120,3 +120,20 @@ func (p *Provider) IssueCode(ctx context.Context, req AuthorizeRequest, jid stri
 	p.log.InfoContext(ctx, "authorization code issued", "jid", jid, "client_id", c.ID)
 	return p.redirectWith(req.RedirectURI, url.Values{"code": {string(code)}, "state": {req.State}}), nil
 }
+
+// App returns what a user is shown about a client: its name (its ID when it
+// has none), URI, logo, terms and policy.
+func (p *Provider) App(ctx context.Context, clientID string) (AppInfo, error) {
+	c, err := p.store.GetClient(ctx, clientID)
+	if errors.Is(err, ErrNotFound) {
+		return AppInfo{}, Errorf(InvalidClient, "no application is registered with this client_id")
+	}
+	if err != nil {
+		return AppInfo{}, fmt.Errorf("app: get client: %w", err)
+	}
+	a := appInfo(c)
+	if a.Name == "" {
+		a.Name = c.ID
+	}
+	return a, nil
+}

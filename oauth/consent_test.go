@@ -157,3 +157,17 @@ func TestDeniedURL(t *testing.T) {
 		t.Errorf("DeniedURL() = %s", u)
 	}
 }
+
+func TestApp(t *testing.T) {
+	e := newEnv(t)
+	m := webMeta()
+	m.TOSURI, m.PolicyURI = "https://app.example.com/tos", "https://app.example.com/privacy"
+	c, _ := e.register(t, m)
+	a, err := e.p.App(t.Context(), c.ID)
+	if err != nil || a.Name != "Example App" || a.URI != m.ClientURI || a.TOSURI != m.TOSURI || a.PolicyURI != m.PolicyURI || a.ClientID != c.ID {
+		t.Errorf("App() = %+v, %v", a, err)
+	}
+	if _, err := e.p.App(t.Context(), "nobody"); errCode(err) != oauth.InvalidClient {
+		t.Errorf("App(unknown) = %v, want invalid_client", err)
+	}
+}
