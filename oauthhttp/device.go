@@ -1,12 +1,15 @@
 package oauthhttp
 
 import (
+	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
@@ -28,13 +31,26 @@ type devicePage struct {
 	Action    string
 	CSRF      string
 	CSRFField string
+	// Component is the component's JID; Command is the xmpp: URI of its
+	// "Approve a device" command and CommandName that command's name.
+	Component   string
+	Command     template.URL
+	CommandName string
+	// QR is verification_uri_complete as a QR code, for a device that
+	// shows this page: the user scans it with their phone.
+	QR template.HTML
 }
 
 // deviceSentPage is the data of the page shown once the request was sent.
 type deviceSentPage struct {
-	UserCode string
-	JID      string
+	UserCode  string
+	JID       string
+	Component string
 }
+
+// approveDeviceName is the name of adhoc.NodeApproveDevice as clients list
+// it (adhoc.Commands; a test keeps the two the same).
+const approveDeviceName = "Approve a device"
 
 // handleDeviceAuthorization serves RFC 8628 §3.1; the client authenticates
 // as at the token endpoint.
@@ -62,6 +78,9 @@ func (h *Handler) handleDeviceAuthorization(c *gin.Context) {
 // handleDevicePage shows the form of the verification URI (RFC 8628 §3.3).
 func (h *Handler) handleDevicePage(c *gin.Context) {
 	code := strings.TrimSpace(c.Query("user_code"))
+	if len(code) > 32 {
+		code = "" // not a code; the user types it
+	}
 	h.renderDevice(c, http.StatusOK, devicePage{UserCode: code, Prefilled: code != ""})
 }
 
@@ -98,18 +117,55 @@ func (h *Handler) handleDeviceSubmit(c *gin.Context) {
 		// tries: the user can act on all of these.
 		if e.Code == oauth.TooManyRequests {
 			c.Header("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
+			data.Error = "Too many attempts. Wait " + waitText(e.RetryAfter) + ", then try again."
+		} else {
+			data.Error = capitalize(describe(e))
 		}
-		data.Error = describe(e)
 		h.renderDevice(c, pageStatus(e), data)
 		return
 	}
 	h.log.DebugContext(c.Request.Context(), "device approval requested", "jid", data.JID)
-	h.render(c, http.StatusOK, "device_sent", "Confirm in your chat app", deviceSentPage{UserCode: data.UserCode, JID: data.JID})
+	// Post/redirect/get: reloading the result does not push the request again.
+	q := url.Values{"user_code": {oauth.FormatUserCode(normalizeUserCode(data.UserCode))}, "jid": {oauth.NormalizeJID(data.JID)}}
+	c.Redirect(http.StatusSeeOther, h.path("/device/sent")+"?"+q.Encode())
+}
+
+// handleDeviceSent says where the approval request went.
+func (h *Handler) handleDeviceSent(c *gin.Context) {
+	code, jid := c.Query("user_code"), c.Query("jid")
+	if code == "" || jid == "" || len(code) > 32 || len(jid) > 3071 {
+		c.Redirect(http.StatusSeeOther, h.path("/device"))
+		return
+	}
+	h.render(c, http.StatusOK, "device_sent", "Confirm in your chat app", deviceSentPage{UserCode: code, JID: jid, Component: h.comp})
+}
+
+// normalizeUserCode keeps the letters and digits of a typed code, upper
+// case, as the core compares them.
+func normalizeUserCode(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func (h *Handler) renderDevice(c *gin.Context, status int, data devicePage) {
 	data.Action = h.path("/device")
 	data.CSRF = h.csrfToken(c)
 	data.CSRFField = csrfField
+	data.Component = h.comp
+	data.Command = h.commandURI(adhoc.NodeApproveDevice)
+	data.CommandName = approveDeviceName
+	if data.Prefilled {
+		complete := h.p.Config().DeviceVerificationURI + "?user_code=" + url.QueryEscape(data.UserCode)
+		qr, err := qrSVG(complete, "QR code of the link to this page with code "+data.UserCode)
+		if err != nil {
+			h.log.ErrorContext(c.Request.Context(), "device page QR code", "err", err)
+		}
+		data.QR = qr
+	}
 	h.render(c, status, "device", "Connect a device", data)
 }

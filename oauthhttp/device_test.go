@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/oauth"
+	"github.com/xmppoauth/xmppoauth/oauthhttp"
 )
 
 func TestDeviceAuthorization(t *testing.T) {
@@ -107,16 +109,20 @@ func TestDevicePage(t *testing.T) {
 			t.Errorf("device page lacks %q", want)
 		}
 	}
-	if strings.Contains(r.body, "Check that this code") {
-		t.Errorf("empty form asks to check a code")
+	if strings.Contains(r.body, "Check that it is the same code") || strings.Contains(r.body, "<svg") {
+		t.Errorf("empty form asks to check a code, or shows a QR code")
 	}
 
 	r = ts.do(browser, ts.newRequest(http.MethodGet, "/device?user_code="+url.QueryEscape(userCode), "", ""))
 	if got := formField(t, userCodeRE, r.body); got != userCode {
 		t.Errorf("prefilled user code = %q, want %q", got, userCode)
 	}
-	if !strings.Contains(r.body, "Check that this code") {
+	// RFC 8628 §5.4: with the code in the link, the user must check it.
+	if !strings.Contains(r.body, "Check that it is the same code") || !strings.Contains(r.body, `<p class="code">`+userCode+`</p>`) {
 		t.Errorf("prefilled form does not ask to check the code:\n%s", r.body)
+	}
+	if !strings.Contains(r.body, `<svg class="qr"`) || !strings.Contains(r.body, `aria-label="QR code of the link to this page with code `+userCode+`"`) {
+		t.Errorf("prefilled form has no QR code of verification_uri_complete:\n%s", r.body)
 	}
 	token := formField(t, csrfRE, r.body)
 
@@ -133,9 +139,8 @@ func TestDevicePage(t *testing.T) {
 		{"no CSRF token", browser, url.Values{"user_code": {userCode}, "jid": {alice}}, http.StatusForbidden, "expired"},
 		{"other browser", ts.browser(), url.Values{"csrf_token": {token}, "user_code": {userCode}, "jid": {alice}}, http.StatusForbidden, "expired"},
 		{"missing address", browser, url.Values{"csrf_token": {token}, "user_code": {userCode}}, http.StatusBadRequest, "Enter both"},
-		{"wrong code", browser, url.Values{"csrf_token": {token}, "user_code": {"BBBB-BBBB"}, "jid": {alice}}, http.StatusBadRequest, "no device is waiting"},
+		{"wrong code", browser, url.Values{"csrf_token": {token}, "user_code": {"BBBB-BBBB"}, "jid": {alice}}, http.StatusBadRequest, "No device is waiting"},
 		{"other domain", browser, url.Values{"csrf_token": {token}, "user_code": {userCode}, "jid": {"bob@elsewhere.test"}}, http.StatusBadRequest, "cannot sign in here"},
-		{"sent", browser, url.Values{"csrf_token": {token}, "user_code": {strings.ToLower(userCode)}, "jid": {alice}}, http.StatusOK, "approve it there"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,6 +153,16 @@ func TestDevicePage(t *testing.T) {
 				t.Errorf("page does not say %q:\n%s", tc.wantText, r.body)
 			}
 		})
+	}
+	r = submit(browser, url.Values{"csrf_token": {token}, "user_code": {strings.ToLower(userCode)}, "jid": {"Alice@example.test"}})
+	sent := "/device/sent?" + url.Values{"jid": {alice}, "user_code": {userCode}}.Encode()
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != sent {
+		t.Fatalf("POST /device = %d to %q, want 303 to %s", r.StatusCode, r.Header.Get("Location"), sent)
+	}
+	r = ts.do(browser, ts.newRequest(http.MethodGet, sent, "", ""))
+	checkPageHeaders(t, r)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, userCode) || !strings.Contains(r.body, alice) || !strings.Contains(r.body, "yes "+userCode) {
+		t.Errorf("GET %s = %d:\n%s", sent, r.StatusCode, r.body)
 	}
 	if n, ok := ts.notes.lastDevice(); !ok || n.JID != alice || n.UserCode != userCode {
 		t.Errorf("device notice = %+v, want one for %s with %s", n, alice, userCode)
@@ -165,5 +180,36 @@ func TestDevicePageRateLimited(t *testing.T) {
 	}
 	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
 		t.Errorf("after too many wrong codes: %d, Retry-After %q; want 429 with Retry-After", last.StatusCode, last.Header.Get("Retry-After"))
+	}
+}
+
+func TestDevicePageNamesTheCommand(t *testing.T) {
+	ts := newTestServer(t, nil, func(o *oauthhttp.Options) { o.ComponentJID = "auth.example.test" })
+	r := ts.get("/device")
+	for _, want := range []string{
+		"auth.example.test", "Approve a device",
+		`href="xmpp:auth.example.test?command;node=urn:xmppoauth:device:approve"`, // XEP-0050 §2.5, XEP-0147
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("device page lacks %q:\n%s", want, r.body)
+		}
+	}
+	// The pages name the commands as package adhoc registers them.
+	names := map[string]string{}
+	for _, d := range adhoc.Commands(ts.p) {
+		names[d.Node] = d.Name
+	}
+	if names[adhoc.NodeApproveDevice] != "Approve a device" || names[adhoc.NodeSignIns] != "Pending sign-ins" {
+		t.Errorf("command names = %q and %q; the pages say \"Approve a device\" and \"Pending sign-ins\"",
+			names[adhoc.NodeApproveDevice], names[adhoc.NodeSignIns])
+	}
+}
+
+func TestDeviceSentNeedsItsParameters(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, q := range []string{"", "?jid=a@example.test", "?user_code=" + strings.Repeat("A", 40) + "&jid=a@example.test"} {
+		if r := ts.get("/device/sent" + q); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/device" {
+			t.Errorf("GET /device/sent%s = %d to %q, want 303 to /device", q, r.StatusCode, r.Header.Get("Location"))
+		}
 	}
 }

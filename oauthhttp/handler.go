@@ -4,11 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -23,7 +24,8 @@ import (
 // short parameters; registration metadata is the largest and fits easily.
 const maxBodyBytes = 64 << 10
 
-// Options configure a [Handler]. The zero value is usable.
+// Options configure a [Handler]. The zero value is usable: built-in look,
+// no remembered sessions, consent asked every time, no password sign-in.
 type Options struct {
 	// Logger receives request logs (at debug) and server faults (at error);
 	// discarded when nil.
@@ -31,7 +33,69 @@ type Options struct {
 	// SiteName is shown on pages and used as the HTTP Basic realm;
 	// "xmppoauth" when empty.
 	SiteName string
+	// LogoURL is an image shown beside the site name: an absolute https
+	// (or loopback http) URL, whose origin the pages' CSP then allows for
+	// images, or a path on this server. None when empty.
+	LogoURL string
+	// Colors theme the pages; empty fields keep the built-in colours.
+	Colors Colors
+	// TemplateDir is a directory whose files replace the built-in files of
+	// the same name (see [TemplateNames]); none when empty.
+	TemplateDir string
+	// ComponentJID is the address of the XMPP component (auth.example.org).
+	// The pages name it and link to its commands (xmpp: URIs, XEP-0050
+	// §2.5 and XEP-0147); they speak of "this service's chat address"
+	// when it is empty.
+	ComponentJID string
+	// SessionKey signs the session cookie (HMAC-SHA256). When empty, New
+	// makes a random key, so sessions end when the process does.
+	SessionKey []byte
+	// SessionLifetime is how long a browser remembers who signed in, so
+	// that the next sign-in is one click on the consent page. Zero forgets
+	// them as soon as each sign-in is over.
+	SessionLifetime time.Duration
+	// SkipConsent goes straight back to an app that already holds a grant
+	// of the user for every scope it asks, unless it asks prompt=consent.
+	SkipConsent bool
+	// Passwords, when set, offers signing in with the XMPP password, which
+	// it checks (see [C2SPasswordChecker]). Nil: approval in chat only.
+	Passwords PasswordChecker
 }
+
+// Colors are CSS hex colours (#rgb or #rrggbb) of the pages.
+type Colors struct {
+	// Primary is the colour of the header, buttons and links, with white
+	// text on it.
+	Primary string
+	// Background is the colour around the page's content.
+	Background string
+	// Text is the colour of text, on white and on Background.
+	Text string
+}
+
+// Validate reports options that New cannot use: a colour that is not a hex
+// colour, a logo URL that is neither absolute nor a path, a template
+// directory that cannot be read or whose templates do not parse.
+func (o Options) Validate() error {
+	var errs []error
+	for _, c := range []struct{ name, v string }{
+		{"primary", o.Colors.Primary}, {"background", o.Colors.Background}, {"text", o.Colors.Text},
+	} {
+		if c.v != "" && !hexColorRE.MatchString(c.v) {
+			errs = append(errs, fmt.Errorf("colour %s: %q is not a hex colour such as #24385b", c.name, c.v))
+		}
+	}
+	if _, err := logoOrigin(o.LogoURL); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := loadFiles(o.TemplateDir); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// hexColorRE is a CSS hex colour; nothing else may reach the stylesheet.
+var hexColorRE = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
 // Handler serves a [oauth.Provider] over HTTP. It implements [http.Handler];
 // mount it at the root of the issuer's host; the routes already carry the
@@ -39,30 +103,51 @@ type Options struct {
 type Handler struct {
 	p      *oauth.Provider
 	log    *slog.Logger
+	now    func() time.Time
 	site   string
 	issuer string // without trailing slash
 	prefix string // issuer path, "" or "/…" without trailing slash
 	secure bool   // issuer is https: cookies get Secure and the __Host- prefix
-	pages  map[string]*template.Template
+
+	files  *siteFiles
+	logo   string
+	csp    string
+	comp   string
 	engine *gin.Engine
+
+	sessionKey  []byte
+	sessionLife time.Duration
+	skipConsent bool
+	passwords   PasswordChecker
+	pwTries     *limiter
 }
 
 // New returns a Handler serving p. It panics if the issuer in p's
-// configuration is not an absolute URL, which oauth.New already rules out.
+// configuration is not an absolute URL, which oauth.New already rules out,
+// or if opts do not pass [Options.Validate]: call that first.
 func New(p *oauth.Provider, opts Options) *Handler {
 	issuer := strings.TrimSuffix(p.Config().Issuer, "/")
 	u, err := url.Parse(issuer)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		panic(fmt.Sprintf("oauthhttp: issuer %q is not an absolute URL", issuer))
 	}
+	if err := opts.Validate(); err != nil {
+		panic(fmt.Sprintf("oauthhttp: invalid options: %v", err))
+	}
 	h := &Handler{
-		p:      p,
-		log:    opts.Logger,
-		site:   opts.SiteName,
-		issuer: issuer,
-		prefix: strings.TrimSuffix(u.Path, "/"),
-		secure: u.Scheme == "https",
-		pages:  parsePages(),
+		p:           p,
+		log:         opts.Logger,
+		now:         p.Config().Now,
+		site:        opts.SiteName,
+		issuer:      issuer,
+		prefix:      strings.TrimSuffix(u.Path, "/"),
+		secure:      u.Scheme == "https",
+		logo:        opts.LogoURL,
+		comp:        opts.ComponentJID,
+		sessionKey:  opts.SessionKey,
+		sessionLife: opts.SessionLifetime,
+		skipConsent: opts.SkipConsent,
+		passwords:   opts.Passwords,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -71,6 +156,18 @@ func New(p *oauth.Provider, opts Options) *Handler {
 	if h.site == "" {
 		h.site = "xmppoauth"
 	}
+	if len(h.sessionKey) == 0 {
+		h.sessionKey = make([]byte, 32)
+		_, _ = rand.Read(h.sessionKey) // crypto/rand.Read never fails (Go 1.24+)
+	}
+	h.files, _ = loadFiles(opts.TemplateDir) // checked by Validate
+	h.files.setTheme(opts.Colors)
+	origin, _ := logoOrigin(opts.LogoURL)
+	h.csp = contentSecurityPolicy
+	if origin != "" {
+		h.csp += "; img-src 'self' " + origin
+	}
+	h.pwTries = newLimiter(passwordAttempts, passwordWindow, h.now)
 	h.engine = h.routes()
 	return h
 }
@@ -123,19 +220,27 @@ func (h *Handler) routes() *gin.Engine {
 		g.POST("/authorize", h.handleAuthorize)
 		g.POST("/authorize/signin", h.handleSignIn)
 		g.GET("/authorize/wait/:id", h.handleWait)
+		g.GET("/authorize/wait/:id/status", h.handleWaitStatus)
+		g.POST("/authorize/consent", h.handleConsent)
+		if h.passwords != nil {
+			g.POST("/authorize/password", h.handlePassword)
+		}
+		g.GET("/signout", h.handleSignOutPage)
+		g.POST("/signout", h.handleSignOut)
 	}
 	g.POST("/token", h.handleToken)
 	if h.grantEnabled(oauth.GrantDeviceCode) {
 		g.POST("/device_authorization", h.handleDeviceAuthorization)
 		g.GET("/device", h.handleDevicePage)
 		g.POST("/device", h.handleDeviceSubmit)
+		g.GET("/device/sent", h.handleDeviceSent)
 	}
 	g.POST("/revoke", h.handleRevoke)
 	g.POST("/introspect", h.handleIntrospect)
 	g.GET("/userinfo", h.cors, h.handleUserInfo)
 	g.POST("/userinfo", h.cors, h.handleUserInfo)
 	g.OPTIONS("/userinfo", h.cors)
-	g.GET("/static/style.css", h.handleStyle)
+	g.GET("/static/:file", h.handleStatic)
 	return e
 }
 

@@ -131,18 +131,18 @@ func (s *faultyStore) breakIt() {
 // open registration, alice's domain as user domain and a recording
 // notifier, behind an httptest server on 127.0.0.1; configure may change
 // the configuration (the issuer is already set to the server's URL).
-func newTestServer(t *testing.T, configure func(*oauth.Config)) *testServer {
+func newTestServer(t *testing.T, configure func(*oauth.Config), web ...func(*oauthhttp.Options)) *testServer {
 	t.Helper()
-	return startServer(t, false, configure)
+	return startServer(t, false, configure, web...)
 }
 
 // newTLSTestServer is newTestServer over https.
-func newTLSTestServer(t *testing.T, configure func(*oauth.Config)) *testServer {
+func newTLSTestServer(t *testing.T, configure func(*oauth.Config), web ...func(*oauthhttp.Options)) *testServer {
 	t.Helper()
-	return startServer(t, true, configure)
+	return startServer(t, true, configure, web...)
 }
 
-func startServer(t *testing.T, useTLS bool, configure func(*oauth.Config)) *testServer {
+func startServer(t *testing.T, useTLS bool, configure func(*oauth.Config), web ...func(*oauthhttp.Options)) *testServer {
 	t.Helper()
 	scheme := "http://"
 	if useTLS {
@@ -174,7 +174,11 @@ func startServer(t *testing.T, useTLS bool, configure func(*oauth.Config)) *test
 		ln.Close()
 		t.Fatalf("oauth.New: %v", err)
 	}
-	srv := httptest.NewUnstartedServer(oauthhttp.New(p, oauthhttp.Options{Logger: log, SiteName: "Test Site"}))
+	opts := oauthhttp.Options{Logger: log, SiteName: "Test Site"}
+	for _, w := range web {
+		w(&opts)
+	}
+	srv := httptest.NewUnstartedServer(oauthhttp.New(p, opts))
 	srv.Listener.Close()
 	srv.Listener = ln
 	if useTLS {
@@ -332,11 +336,13 @@ func (ts *testServer) deviceTokens(clientID, scope string) map[string]any {
 // checkPageHeaders checks the security headers every HTML page carries.
 func checkPageHeaders(t *testing.T, r response) {
 	t.Helper()
+	if got := r.Header.Get("Content-Security-Policy"); !strings.HasPrefix(got, "default-src 'self'; frame-ancestors 'none'") {
+		t.Errorf("header Content-Security-Policy = %q", got)
+	}
 	want := map[string]string{
-		"Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
-		"X-Frame-Options":         "DENY",
-		"Referrer-Policy":         "no-referrer",
-		"Cache-Control":           "no-store",
+		"X-Frame-Options": "DENY",
+		"Referrer-Policy": "no-referrer",
+		"Cache-Control":   "no-store",
 	}
 	for k, v := range want {
 		if got := r.Header.Get(k); got != v {
