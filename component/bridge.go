@@ -281,7 +281,9 @@ func (b *Bridge) help() string {
 		"• Your client's commands menu (ad-hoc commands) for this address lists your apps, revokes access, approves devices and shows pending sign-ins.", b.site)
 }
 
-// reply answers m with a chat message.
+// reply answers m with a chat message. A reply that cannot be sent (the
+// stream just went down) is logged, not answered with an error stanza: that
+// could not be sent either, and the decision itself was already made.
 func (b *Bridge) reply(ctx context.Context, m Message, text string) error {
 	c := b.comp.Load()
 	if c == nil {
@@ -291,7 +293,10 @@ func (b *Bridge) reply(ctx context.Context, m Message, text string) error {
 	if typ != "chat" {
 		typ = "normal"
 	}
-	return c.sendMessage(ctx, m.From, typ, m.Thread, text)
+	if err := c.sendMessage(ctx, m.From, typ, m.Thread, text); err != nil {
+		b.log.WarnContext(ctx, "could not send chat reply", "jid", m.User, "err", err)
+	}
+	return nil
 }
 
 // NotifySignIn implements oauth.Notifier: a XEP-0070 confirm request for the
