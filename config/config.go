@@ -47,6 +47,8 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Web configures the browser pages.
 	Web Web `yaml:"web"`
+	// Ejabberd configures the token backend for ejabberd.
+	Ejabberd Ejabberd `yaml:"ejabberd"`
 
 	// file is the file name for messages; "" for Parse.
 	file string
@@ -191,7 +193,8 @@ func Default() *Config {
 			UserCodeAttempts: Rate{Count: 5, Window: time.Minute},
 			SignInPushes:     Rate{Count: 5, Window: time.Minute},
 		},
-		Web: defaultWeb(),
+		Web:      defaultWeb(),
+		Ejabberd: defaultEjabberd(),
 	}
 }
 

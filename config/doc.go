@@ -17,6 +17,7 @@
 //	registration.initial_access_tokens  XMPPOAUTH_INITIAL_ACCESS_TOKEN, registration.initial_access_tokens_file
 //	resource_servers[i].secret          XMPPOAUTH_RESOURCE_SERVER_<ID>_SECRET, resource_servers[i].secret_file
 //	web.session.secret                  XMPPOAUTH_SESSION_SECRET, web.session.secret_file
+//	ejabberd.secret                     XMPPOAUTH_EJABBERD_SECRET, ejabberd.secret_file
 //
 // The package knows the options of the other packages only as plain values;
 // [Config.OAuthConfig] maps them onto [oauth.Config] for main. The shipped

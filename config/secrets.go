@@ -66,6 +66,10 @@ func (c *Config) resolveSecrets(lookup func(string) (string, bool)) error {
 	errs = append(errs, err)
 	c.Web.Session.Secret = oauth.Secret(secret)
 
+	secret, err = c.secret(lookup, "ejabberd.secret", EnvEjabberdSecret, string(c.Ejabberd.Secret), c.Ejabberd.SecretFile)
+	errs = append(errs, err)
+	c.Ejabberd.Secret = oauth.Secret(secret)
+
 	for i := range c.ResourceServers {
 		rs := &c.ResourceServers[i]
 		key := "resource_servers[" + strconv.Itoa(i) + "].secret"

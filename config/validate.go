@@ -166,6 +166,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	v.validateWeb(c.Web)
+	v.validateEjabberd(c.Ejabberd, c.Scopes)
 	return errors.Join(v.errs...)
 }
 
