@@ -164,12 +164,13 @@ func (e *env) register(endpoint string) string {
 var (
 	csrfRE    = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 	requestRE = regexp.MustCompile(`name="request" value="([^"]*)"`)
+	jidRE     = regexp.MustCompile(`name="jid" value="([^"]*)"`)
 )
 
 // authorize drives the browser side of the code flow like a user would:
 // open the authorization URL, type the XMPP address, approve in "chat"
-// (the core's DecideSignIn), and follow the wait page to the redirect. It
-// returns the redirect's query.
+// (the core's DecideSignIn), follow the wait page to the consent page and
+// allow there. It returns the query of the redirect to the client.
 func (e *env) authorize(state, nonce, verifier string) url.Values {
 	e.t.Helper()
 	ctx := e.t.Context()
@@ -221,6 +222,22 @@ func (e *env) authorize(state, nonce, verifier string) url.Values {
 	resp, page = get(wait)
 	if resp.StatusCode != http.StatusSeeOther {
 		e.t.Fatalf("wait page after approval = %d %s, want 303", resp.StatusCode, page)
+	}
+	// Signed in, the browser goes back to /authorize, which shows the
+	// consent page; allowing there sends it on to the client.
+	resp, page = get(e.issuer + resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `value="approve"`) {
+		e.t.Fatalf("consent page = %d, want 200:\n%s", resp.StatusCode, page)
+	}
+	form = url.Values{"csrf_token": {field(csrfRE, page)}, "request": {field(requestRE, page)}, "jid": {field(jidRE, page)}, "decision": {"approve"}}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, e.issuer+"/authorize/consent", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err = browser.Do(req); err != nil {
+		e.t.Fatalf("POST consent: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("POST consent = %d, want 303", resp.StatusCode)
 	}
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil {

@@ -2,7 +2,9 @@
 # scripts/test.sh runs every check and test of xmppoauth; it is what CI runs
 # (.ci/run). On a fresh Debian 12 with Go it first installs what the tests
 # need (Prosody and ejabberd, with ejabberd's OAuth library, for the XMPP
-# integration tests; it does not leave the system services running). Then, in
+# integration tests; it does not leave the system services running; Chromium
+# for the real-browser tests, which write screenshots of every page into
+# $XMPPOAUTH_SCREENSHOTS when it is set). Then, in
 # order, stopping at the first failure:
 #
 #   1. gofmt -l .                              must list nothing
@@ -22,7 +24,7 @@ export DEBIAN_FRONTEND=noninteractive
 start=$SECONDS
 
 command -v go >/dev/null 2>&1 || fail "go is not installed; install Go $(sed -n 's/^go //p' go.mod) or newer"
-ensure_packages prosody:prosody
+ensure_packages prosody:prosody chromium:chromium
 ensure_debs ejabberd erlang-p1-oauth2
 echo "Using $(go version); prosody $(dpkg-query -W -f='${Version}' prosody 2>/dev/null || echo '(not from a package)') at $(command -v prosody); ejabberd $(dpkg-query -W -f='${Version}' ejabberd)"
 
