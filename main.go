@@ -19,8 +19,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,7 +57,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "xmppoauth", version)
 		return 0
 	case "check-config":
-		if _, err := config.Load(*cfgPath); err != nil {
+		cfg, err := config.Load(*cfgPath)
+		if err == nil {
+			err = checkOptions(cfg)
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
@@ -82,8 +88,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // serve runs the service until ctx is done, then shuts down in order: stop
-// accepting HTTP requests and finish those in flight, then close the store.
+// accepting HTTP requests and finish those in flight (on every listener),
+// close the component's stream, then close the store.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	if err := checkOptions(cfg); err != nil {
+		return err
+	}
 	db, err := store.Open(cfg.DataDir, store.Options{SyncWrites: cfg.Store.SyncWrites, Logger: log.With("subsystem", "store")})
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
@@ -107,6 +117,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Listen before the component runs, so that a port in use stops
+	// start-up before anything else has started.
+	servers, err := listen(cfg, p, log)
+	if err != nil {
+		return err
+	}
 	engine := adhoc.New(adhoc.Options{Logger: log.With("subsystem", "adhoc")}, adhoc.Commands(p)...)
 	comp := component.New(component.Config{
 		Address:     cfg.Component.Address,
@@ -121,8 +137,81 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	compDone := make(chan error, 1)
 	go func() { compDone <- comp.Run(ctx) }()
 
-	h := oauthhttp.New(p, oauthhttp.Options{Logger: log.With("subsystem", "http"), SiteName: cfg.SiteName})
-	srv := &http.Server{
+	attrs := []any{"version", version, "issuer", cfg.Issuer, "data_dir", cfg.DataDir}
+	for _, s := range servers {
+		attrs = append(attrs, s.name, s.ln.Addr().String())
+	}
+	log.Info("xmppoauth serving", attrs...)
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() {
+			if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s server: %w", s.name, err)
+			}
+		}()
+	}
+
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer scancel()
+	for _, s := range servers {
+		if err := s.srv.Shutdown(sctx); err != nil {
+			log.Error("http shutdown", "server", s.name, "err", err)
+		}
+	}
+	cancel() // the component closes its stream when ctx ends
+	if err := <-compDone; err != nil {
+		log.Error("component stopped", "err", err)
+	}
+	return serveErr
+}
+
+// server is one HTTP listener: the main one, or ejabberd's token backend.
+type server struct {
+	name string // in logs and errors: "http" or "ejabberd"
+	srv  *http.Server
+	ln   net.Listener
+}
+
+// listen opens the HTTP listeners: http.listen for the web side, and
+// ejabberd.listen, when set, for ejabberd's token backend, which is kept
+// off the public listener.
+func listen(cfg *config.Config, p *oauth.Provider, log *slog.Logger) ([]*server, error) {
+	web, err := webHandler(cfg, p, log)
+	if err != nil {
+		return nil, err
+	}
+	type want struct {
+		name, addr string
+		h          http.Handler
+	}
+	wants := []want{{"http", cfg.HTTP.Listen, web}}
+	if cfg.Ejabberd.Listen != "" {
+		h := oauthhttp.EjabberdHandler(p, ejabberdOptions(cfg, log.With("subsystem", "ejabberd")))
+		wants = append(wants, want{"ejabberd", cfg.Ejabberd.Listen, h})
+	}
+	var servers []*server
+	for _, w := range wants {
+		ln, err := net.Listen("tcp", w.addr)
+		if err != nil {
+			for _, s := range servers {
+				s.ln.Close()
+			}
+			return nil, fmt.Errorf("%s: listen on %s: %w", w.name, w.addr, err)
+		}
+		servers = append(servers, &server{name: w.name, srv: newHTTPServer(w.h), ln: ln})
+	}
+	return servers, nil
+}
+
+// newHTTPServer returns a server with the limits every listener gets.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -130,28 +219,49 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
-	}
-	log.Info("xmppoauth serving", "version", version, "issuer", cfg.Issuer, "http", ln.Addr().String(), "data_dir", cfg.DataDir)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+}
 
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
+// xmppLoginPath is where the main listener answers XMPP servers that check
+// tokens like a UserInfo endpoint (Prosody 13's mod_auth_oauth_external),
+// under the issuer's path; docs/prosody.md gives it as
+// <issuer>/xmpp/userinfo.
+const xmppLoginPath = "/xmpp/userinfo"
+
+// webHandler is the main listener's handler: package oauthhttp's endpoints,
+// with the XMPP login check beside them.
+func webHandler(cfg *config.Config, p *oauth.Provider, log *slog.Logger) (http.Handler, error) {
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
 	}
-	log.Info("shutting down")
-	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer scancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Error("http shutdown", "err", err)
+	mux := http.NewServeMux()
+	// EscapedPath keeps characters that patterns read as wildcards, such
+	// as "{", escaped; the mux matches them against the escaped request path.
+	mux.Handle(strings.TrimSuffix(u.EscapedPath(), "/")+xmppLoginPath, oauthhttp.XMPPLoginHandler(p, oauthhttp.XMPPLoginOptions{
+		Realm:  cfg.SiteName,
+		Logger: log.With("subsystem", "xmpp_login"),
+	}))
+	mux.Handle("/", oauthhttp.New(p, oauthhttp.Options{Logger: log.With("subsystem", "http"), SiteName: cfg.SiteName}))
+	return mux, nil
+}
+
+// ejabberdOptions maps the ejabberd section onto the options of
+// oauthhttp's token backend.
+func ejabberdOptions(cfg *config.Config, log *slog.Logger) oauthhttp.EjabberdOptions {
+	return oauthhttp.EjabberdOptions{
+		Header: cfg.Ejabberd.Header,
+		Secret: cfg.Ejabberd.Secret.Reveal(),
+		Scopes: cfg.Ejabberd.Scopes,
+		Logger: log,
 	}
-	cancel() // the component closes its stream when ctx ends
-	if err := <-compDone; err != nil {
-		log.Error("component stopped", "err", err)
+}
+
+// checkOptions checks what config validates without knowing the other
+// packages' rules, as they will be checked at start-up: the ejabberd
+// backend's options when it is served.
+func checkOptions(cfg *config.Config) error {
+	if cfg.Ejabberd.Listen == "" {
+		return nil
 	}
-	return nil
+	return ejabberdOptions(cfg, nil).Validate()
 }
