@@ -7,5 +7,15 @@
 // (RFC 7591); revocation (RFC 7009) and introspection (RFC 7662) are
 // checked with plain requests.
 //
+// The files tagged integration run the whole service against real XMPP
+// servers, with the component attached over XEP-0114 and users logged in
+// with a real XMPP client (gosrc.io/xmpp) who approve in chat: XEP-0050
+// commands, XEP-0070 confirmations and chat replies. The same chat tests
+// run against Debian's Prosody (internal/prosodytest) and ejabberd
+// (internal/ejabberdtest). Against ejabberd, an app's token from a device
+// flow approved in chat logs in to the user's account with SASL X-OAUTH2
+// through ejabberd's REST token backend (oauth_db_type: rest) and calls
+// mod_http_api as a Bearer token, until the user revokes the app in chat.
+//
 // The package has no code of its own; everything is in the tests.
 package e2e

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 	"gosrc.io/xmpp"
 
+	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/internal/ejabberdtest"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauthhttp"
@@ -22,7 +24,6 @@ import (
 
 const (
 	ejabberdSecret   = "e2e-0123456789abcdef"
-	alicePassword    = "alice's password"
 	apiCommand       = "connected_users_number"
 	ejabberdAPIScope = "ejabberd:user"
 	// exchangeTimeout bounds each exchange with ejabberd, so that a stuck
@@ -30,47 +31,52 @@ const (
 	exchangeTimeout = 30 * time.Second
 )
 
-// startEjabberd starts xmppoauth (start), serves its ejabberd token backend
-// on a listener of its own, as deployments should, and starts ejabberd
+// startEjabberd starts Debian's ejabberd for the service whose core is e,
+// with the token backend, as startEjabberdBackend does.
+func startEjabberd(t *testing.T, e *env) xmppServer {
+	t.Helper()
+	return startEjabberdBackend(t, e, ejabberdSecret)
+}
+
+// startEjabberdBackend serves e's ejabberd token backend on a listener of
+// its own, as deployments should, and starts ejabberd with the accounts,
 // pointed at it with secret. Tokens with the xmpp scope also get
 // ejabberd:user, which the test ejabberd's mod_http_api accepts for
 // apiCommand.
-func startEjabberd(t *testing.T, secret string) (*env, *ejabberdtest.Server) {
+func startEjabberdBackend(t *testing.T, e *env, secret string) *ejabberdtest.Server {
 	t.Helper()
-	e := start(t)
 	backend := httptest.NewServer(oauthhttp.EjabberdHandler(e.p, oauthhttp.EjabberdOptions{
 		Secret: ejabberdSecret,
 		Scopes: map[string][]string{oauth.ScopeXMPP: {ejabberdAPIScope}},
 		Logger: e.p.Config().Logger,
 	}))
 	t.Cleanup(backend.Close)
-	srv := ejabberdtest.Start(t,
-		ejabberdtest.WithDomain("example.test"),
-		ejabberdtest.WithUser("alice", alicePassword),
-		ejabberdtest.WithUser("bob", "bob's password"),
+	opts := []ejabberdtest.Option{
+		ejabberdtest.WithDomain(testDomain),
 		ejabberdtest.WithOAuthREST(backend.URL, oauthhttp.DefaultEjabberdHeader, secret),
 		ejabberdtest.WithHTTPAPI(ejabberdAPIScope, apiCommand),
-	)
-	return e, srv
+	}
+	for local, password := range accounts {
+		opts = append(opts, ejabberdtest.WithUser(local, password))
+	}
+	return ejabberdtest.Start(t, opts...)
 }
 
-// deviceToken runs the device flow with x/oauth2 for scopes, with alice
-// approving through the core.
-func (e *env) deviceToken(scopes ...string) *oauth2.Token {
-	e.t.Helper()
-	ctx := e.t.Context()
-	cfg := e.cfg
+// deviceToken runs the device flow with x/oauth2 for scopes; approve
+// answers the user code as the user would, in chat.
+func (x *xmppEnv) deviceToken(approve func(userCode string), scopes ...string) *oauth2.Token {
+	x.t.Helper()
+	ctx := x.t.Context()
+	cfg := x.cfg
 	cfg.Scopes = scopes
 	da, err := cfg.DeviceAuth(ctx)
 	if err != nil {
-		e.t.Fatalf("DeviceAuth: %v", err)
+		x.t.Fatalf("DeviceAuth: %v", err)
 	}
-	if err := e.p.DecideDevice(ctx, alice, da.UserCode, true); err != nil {
-		e.t.Fatalf("DecideDevice: %v", err)
-	}
+	approve(da.UserCode)
 	tok, err := cfg.DeviceAccessToken(ctx, da)
 	if err != nil {
-		e.t.Fatalf("DeviceAccessToken: %v", err)
+		x.t.Fatalf("DeviceAccessToken: %v", err)
 	}
 	return tok
 }
@@ -135,14 +141,28 @@ func gosrcLogin(t *testing.T, srv *ejabberdtest.Server, token string) error {
 }
 
 // TestIntegrationEjabberdLogin is the whole story against Debian's
-// ejabberd: an app gets a token with the xmpp scope through the device
-// flow, logs in to the user's account with SASL X-OAUTH2 (and calls
-// mod_http_api with it as a Bearer token), and once the user revokes the
-// app neither works any more; passwords keep working throughout.
+// ejabberd, with xmppoauth attached to it as a component: an app asks for a
+// token with the xmpp scope through the device flow, and the user approves
+// it in chat; the app logs in to the user's account with SASL X-OAUTH2 (and
+// calls mod_http_api with it as a Bearer token); the user revokes the app in
+// chat, and neither works any more. Passwords keep working throughout.
 func TestIntegrationEjabberdLogin(t *testing.T) {
-	e, srv := startEjabberd(t, ejabberdSecret)
-	tok := e.deviceToken("openid", oauth.ScopeXMPP, "offline_access")
-	signIn := e.deviceToken("openid", "profile")
+	x := startXMPP(t, startEjabberd)
+	srv := x.srv.(*ejabberdtest.Server)
+	alice := x.login(t, "alice", accounts["alice"])
+
+	// With the "Approve a device" command.
+	tok := x.deviceToken(func(code string) {
+		if done := alice.approveDevice(code, true); done.Status != adhoc.StatusCompleted || !strings.Contains(notes(done), "Approved") {
+			t.Fatalf("Approve a device = %+v %s", done, notes(done))
+		}
+	}, oidc.ScopeOpenID, oauth.ScopeXMPP, oidc.ScopeOfflineAccess)
+	// By replying "yes CODE": a token to sign in with, which must not log in.
+	signIn := x.deviceToken(func(code string) {
+		if reply := alice.say("yes " + code); !strings.Contains(reply, "Approved") {
+			t.Fatalf("reply to yes = %q", reply)
+		}
+	}, oidc.ScopeOpenID, "profile")
 	access := tok.AccessToken
 
 	tests := []struct {
@@ -150,8 +170,8 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 		wantCondition                 string
 	}{
 		{name: "token", mechanism: "X-OAUTH2", user: "alice", secret: access},
-		{name: "token, user with domain", mechanism: "X-OAUTH2", user: "alice@example.test", secret: access},
-		{name: "password", mechanism: "PLAIN", user: "alice", secret: alicePassword},
+		{name: "token, user with domain", mechanism: "X-OAUTH2", user: x.user, secret: access},
+		{name: "password", mechanism: "PLAIN", user: "alice", secret: accounts["alice"]},
 		{name: "another user", mechanism: "X-OAUTH2", user: "bob", secret: access, wantCondition: "not-authorized"},
 		{name: "sign-in token without the xmpp scope", mechanism: "X-OAUTH2", user: "alice", secret: signIn.AccessToken, wantCondition: "not-authorized"},
 		{name: "refresh token", mechanism: "X-OAUTH2", user: "alice", secret: tok.RefreshToken, wantCondition: "not-authorized"},
@@ -163,8 +183,8 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 			if cond != tc.wantCondition {
 				t.Fatalf("login = %q, failure %q; want failure %q", jid, cond, tc.wantCondition)
 			}
-			if tc.wantCondition == "" && !strings.HasPrefix(jid, alice+"/") {
-				t.Errorf("bound JID = %q, want %s/…", jid, alice)
+			if tc.wantCondition == "" && !strings.HasPrefix(jid, x.user+"/") {
+				t.Errorf("bound JID = %q, want %s/…", jid, x.user)
 			}
 		})
 	}
@@ -182,23 +202,8 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 		}
 	})
 
-	// The user revokes the app (in chat, through the core).
-	grants, err := e.p.Grants(t.Context(), alice)
-	if err != nil {
-		t.Fatalf("Grants: %v", err)
-	}
-	revoked := 0
-	for _, g := range grants {
-		if g.ClientID == e.cfg.ClientID {
-			if err := e.p.RevokeGrants(t.Context(), alice, g.ID); err != nil {
-				t.Fatalf("RevokeGrants: %v", err)
-			}
-			revoked++
-		}
-	}
-	if revoked != 1 {
-		t.Fatalf("revoked %d grants of the app, want 1", revoked)
-	}
+	// The user revokes the app in chat.
+	alice.revokeApp("E2E Chat")
 	if jid, cond := login(t, srv, "X-OAUTH2", "alice", access); cond != "not-authorized" {
 		t.Errorf("login with a revoked token = %q, failure %q; want not-authorized", jid, cond)
 	}
@@ -208,7 +213,7 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 	if got := callAPI(t, srv, access); got != http.StatusUnauthorized {
 		t.Errorf("mod_http_api with a revoked token = %d, want 401", got)
 	}
-	if _, cond := login(t, srv, "PLAIN", "alice", alicePassword); cond != "" {
+	if _, cond := login(t, srv, "PLAIN", "alice", accounts["alice"]); cond != "" {
 		t.Errorf("password login after revocation failed: %s", cond)
 	}
 }
@@ -216,9 +221,22 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 // TestIntegrationEjabberdWrongSecret shows that xmppoauth answers no token
 // question from an ejabberd that does not know the shared secret.
 func TestIntegrationEjabberdWrongSecret(t *testing.T) {
-	e, srv := startEjabberd(t, "e2e-not-the-right-secret")
-	access := e.deviceToken(oauth.ScopeXMPP).AccessToken
-	if jid, cond := login(t, srv, "X-OAUTH2", "alice", access); cond != "not-authorized" {
+	e := start(t)
+	srv := startEjabberdBackend(t, e, "e2e-not-the-right-secret")
+	cfg := e.cfg
+	cfg.Scopes = []string{oauth.ScopeXMPP}
+	da, err := cfg.DeviceAuth(t.Context())
+	if err != nil {
+		t.Fatalf("DeviceAuth: %v", err)
+	}
+	if err := e.p.DecideDevice(t.Context(), alice, da.UserCode, true); err != nil {
+		t.Fatalf("DecideDevice: %v", err)
+	}
+	tok, err := cfg.DeviceAccessToken(t.Context(), da)
+	if err != nil {
+		t.Fatalf("DeviceAccessToken: %v", err)
+	}
+	if jid, cond := login(t, srv, "X-OAUTH2", "alice", tok.AccessToken); cond != "not-authorized" {
 		t.Errorf("login through a backend with the wrong secret = %q, failure %q; want not-authorized", jid, cond)
 	}
 }

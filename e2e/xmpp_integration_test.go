@@ -1,10 +1,11 @@
-//go:build integration
+//go:build integration && unix
 
 package e2e_test
 
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/component"
 	"github.com/xmppoauth/xmppoauth/forms"
+	"github.com/xmppoauth/xmppoauth/internal/ejabberdtest"
 	"github.com/xmppoauth/xmppoauth/internal/prosodytest"
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
@@ -32,32 +34,82 @@ var registerPayloads = sync.OnceFunc(func() {
 	stanza.TypeRegistry.MapExtension(stanza.PKTMessage, xml.Name{Space: component.NSHTTPAuth, Local: "confirm"}, component.Confirm{})
 })
 
-// xmppEnv is the whole service: Prosody, the component with the bridge, the
-// core on Badger and the HTTP side.
+// testDomain is the user domain of every test server, the domain of the
+// env's alice.
+const testDomain = "example.test"
+
+// accounts are the users, with their passwords, of every test server.
+var accounts = map[string]string{"alice": "wonderland", "bob": "builder", "admin": "s3cret"}
+
+// xmppServer is a running throwaway XMPP server: *prosodytest.Server and
+// *ejabberdtest.Server both implement it, so the same tests run against
+// both.
+type xmppServer interface {
+	// JID returns local@domain.
+	JID(local string) string
+	// Restart restarts the server, keeping accounts and ports.
+	Restart(t testing.TB)
+}
+
+// endpoints are where clients and the component connect to a server.
+type endpoints struct {
+	Domain, C2SAddr                        string
+	ComponentDomain, ComponentAddr, Secret string
+}
+
+// endpointsOf returns the endpoints of s, which both test packages keep in
+// fields of the same names (fields, which no interface can ask for).
+func endpointsOf(s xmppServer) endpoints {
+	switch s := s.(type) {
+	case *prosodytest.Server:
+		return endpoints{s.Domain, s.C2SAddr, s.ComponentDomain, s.ComponentAddr, s.Secret}
+	case *ejabberdtest.Server:
+		return endpoints{s.Domain, s.C2SAddr, s.ComponentDomain, s.ComponentAddr, s.Secret}
+	}
+	panic(fmt.Sprintf("e2e: no endpoints for %T", s))
+}
+
+// startServer starts an XMPP server for the service whose core is e, with
+// the accounts and the domain testDomain.
+type startServer func(t *testing.T, e *env) xmppServer
+
+// startProsody starts Debian's Prosody.
+func startProsody(t *testing.T, _ *env) xmppServer {
+	t.Helper()
+	opts := []prosodytest.Option{prosodytest.WithDomain(testDomain)}
+	for local, password := range accounts {
+		opts = append(opts, prosodytest.WithUser(local, password))
+	}
+	return prosodytest.Start(t, opts...)
+}
+
+// xmppEnv is the whole service: an XMPP server, the component with the
+// bridge, the core on Badger and the HTTP side.
 type xmppEnv struct {
 	*env
-	srv       *prosodytest.Server
+	srv       xmppServer
 	comp      *component.Component
 	component string
 }
 
-func startXMPP(t *testing.T) *xmppEnv {
+// startXMPP starts the service against the XMPP server that startServer
+// starts, with admin@testDomain as its administrator, and waits until the
+// component is connected.
+func startXMPP(t *testing.T, startServer startServer) *xmppEnv {
 	t.Helper()
 	registerPayloads()
-	srv := prosodytest.Start(t,
-		prosodytest.WithUser("alice", "wonderland"),
-		prosodytest.WithUser("bob", "builder"),
-		prosodytest.WithUser("admin", "s3cret"))
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	bridge := component.NewBridge("E2E", []string{srv.JID("admin")}, log)
+	bridge := component.NewBridge("E2E", []string{"admin@" + testDomain}, log)
 	e := start(t, func(c *oauth.Config) {
 		c.Notifier = bridge
-		c.UserDomains = []string{srv.Domain}
+		c.UserDomains = []string{testDomain}
 	})
+	srv := startServer(t, e)
+	ep := endpointsOf(srv)
 	engine := adhoc.New(adhoc.Options{Logger: log}, adhoc.Commands(e.p)...)
 	comp := component.New(component.Config{
-		Address: srv.ComponentAddr, Domain: srv.ComponentDomain, Secret: srv.Secret,
-		UserDomains: []string{srv.Domain}, Name: "E2E", Logger: log,
+		Address: ep.ComponentAddr, Domain: ep.ComponentDomain, Secret: ep.Secret,
+		UserDomains: []string{ep.Domain}, Name: "E2E", Logger: log,
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 	}, bridge.Handlers(e.p, engine, component.CAMHandlers(e.p)))
 	bridge.Attach(comp)
@@ -65,7 +117,8 @@ func startXMPP(t *testing.T) *xmppEnv {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = comp.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	x := &xmppEnv{env: e, srv: srv, comp: comp, component: srv.ComponentDomain}
+	x := &xmppEnv{env: e, srv: srv, comp: comp, component: ep.ComponentDomain}
+	x.user = srv.JID("alice")
 	x.waitConnected(t)
 	return x
 }
@@ -91,8 +144,10 @@ type client struct {
 	messages chan stanza.Message
 }
 
+// login logs in as local with password.
 func (x *xmppEnv) login(t *testing.T, local, password string) *client {
 	t.Helper()
+	ep := endpointsOf(x.srv)
 	c := &client{t: t, jid: x.srv.JID(local) + "/e2e", to: x.component, messages: make(chan stanza.Message, 32)}
 	c.router = xmpp.NewRouter()
 	c.router.HandleFunc("message", func(_ xmpp.Sender, p stanza.Packet) {
@@ -101,10 +156,10 @@ func (x *xmppEnv) login(t *testing.T, local, password string) *client {
 		}
 	})
 	cl, err := xmpp.NewClient(&xmpp.Config{
-		TransportConfiguration: xmpp.TransportConfiguration{Address: x.srv.C2SAddr, Domain: x.srv.Domain},
+		TransportConfiguration: xmpp.TransportConfiguration{Address: ep.C2SAddr, Domain: ep.Domain},
 		Jid:                    c.jid,
 		Credential:             xmpp.Password(password),
-		Insecure:               true, // plain c2s on loopback: the test Prosody has no TLS
+		Insecure:               true, // plain c2s on loopback: the test servers have no TLS
 		ConnectTimeout:         5,
 	}, c.router, func(err error) { t.Logf("client %s: %v", local, err) })
 	if err != nil {
@@ -224,6 +279,25 @@ func (c *client) approveDevice(code string, approve bool) *adhoc.Command {
 	return c.run(adhoc.NodeApproveDevice, first.SessionID, adhoc.ActionComplete, submit(forms.Var("decision", decision)))
 }
 
+// revokeApp runs "Revoke app access" for the one app the user has
+// authorized, which must be app, and requires it to be revoked.
+func (c *client) revokeApp(app string) {
+	c.t.Helper()
+	rev := c.run(adhoc.NodeRevokeApps, "", adhoc.ActionExecute, nil)
+	if rev.Form == nil {
+		c.t.Fatalf("Revoke app access: no form: %s", notes(rev))
+	}
+	field, _ := rev.Form.Field("grants")
+	if field == nil || len(field.Options) != 1 || !strings.Contains(field.Options[0].Label, app) {
+		c.t.Fatalf("Revoke app access offers %s, want %s alone", formText(rev.Form), app)
+	}
+	confirm := c.run(adhoc.NodeRevokeApps, rev.SessionID, adhoc.ActionNext, submit(forms.Var("grants", field.Options[0].Value)))
+	end := c.run(adhoc.NodeRevokeApps, confirm.SessionID, adhoc.ActionComplete, submit(forms.Var("confirm", "true")))
+	if end.Status != adhoc.StatusCompleted || !strings.Contains(notes(end), "Revoked") {
+		c.t.Fatalf("Revoke app access = %+v %s", end, notes(end))
+	}
+}
+
 func formText(f *forms.Form) string {
 	if f == nil {
 		return ""
@@ -232,10 +306,22 @@ func formText(f *forms.Form) string {
 	return string(b)
 }
 
-func TestIntegrationXMPP(t *testing.T) {
-	x := startXMPP(t)
-	alice := x.login(t, "alice", "wonderland")
-	x.user = x.srv.JID("alice")
+// TestIntegrationXMPPProsody runs the chat side against Debian's Prosody.
+func TestIntegrationXMPPProsody(t *testing.T) {
+	testXMPP(t, startXMPP(t, startProsody))
+}
+
+// TestIntegrationXMPPEjabberd runs the chat side against Debian's ejabberd.
+func TestIntegrationXMPPEjabberd(t *testing.T) {
+	testXMPP(t, startXMPP(t, startEjabberd))
+}
+
+// testXMPP is the chat side, the same for every XMPP server: approving
+// devices and web sign-ins with the commands, XEP-0070 and chat replies,
+// revoking apps, the admin commands, command errors, and the component
+// reconnecting after the server restarts.
+func testXMPP(t *testing.T, x *xmppEnv) {
+	alice := x.login(t, "alice", accounts["alice"])
 
 	t.Run("device flow approved with the ad-hoc command, revoked with another", func(t *testing.T) {
 		ctx := t.Context()
@@ -282,19 +368,7 @@ func TestIntegrationXMPP(t *testing.T) {
 			t.Fatalf("List authorized apps = %+v %s", list, formText(list.Form))
 		}
 
-		rev := alice.run(adhoc.NodeRevokeApps, "", adhoc.ActionExecute, nil)
-		if rev.Form == nil {
-			t.Fatalf("Revoke app access: no form: %s", notes(rev))
-		}
-		field, _ := rev.Form.Field("grants")
-		if len(field.Options) != 1 {
-			t.Fatalf("Revoke app access offers %+v", field.Options)
-		}
-		confirm := alice.run(adhoc.NodeRevokeApps, rev.SessionID, adhoc.ActionNext, submit(forms.Var("grants", field.Options[0].Value)))
-		end := alice.run(adhoc.NodeRevokeApps, confirm.SessionID, adhoc.ActionComplete, submit(forms.Var("confirm", "true")))
-		if end.Status != adhoc.StatusCompleted || !strings.Contains(notes(end), "Revoked") {
-			t.Fatalf("revoke = %+v %s", end, notes(end))
-		}
+		alice.revokeApp("E2E Chat")
 		if x.active(tok.AccessToken) || x.active(tok.RefreshToken) {
 			t.Fatal("tokens still active after the user revoked the app")
 		}
@@ -369,7 +443,7 @@ func TestIntegrationXMPP(t *testing.T) {
 	})
 
 	t.Run("command errors", func(t *testing.T) {
-		bob := x.login(t, "bob", "builder")
+		bob := x.login(t, "bob", accounts["bob"])
 		first := alice.run(adhoc.NodeApproveDevice, "", adhoc.ActionExecute, nil)
 		bob.commandError(&adhoc.Command{Node: adhoc.NodeApproveDevice, SessionID: first.SessionID, Action: adhoc.ActionExecute,
 			Form: submit(forms.Var("user_code", "BBBB-BBBB"))}, adhoc.ConditionBadRequest)
@@ -383,7 +457,7 @@ func TestIntegrationXMPP(t *testing.T) {
 	})
 
 	t.Run("admin commands", func(t *testing.T) {
-		admin := x.login(t, "admin", "s3cret")
+		admin := x.login(t, "admin", accounts["admin"])
 		stats := admin.run(adhoc.NodeStats, "", adhoc.ActionExecute, nil)
 		if stats.Status != adhoc.StatusCompleted || !strings.Contains(formText(stats.Form), "clients") {
 			t.Fatalf("Statistics = %+v %s", stats, formText(stats.Form))
@@ -418,11 +492,11 @@ func TestIntegrationXMPP(t *testing.T) {
 		}
 	})
 
-	t.Run("Prosody restarts: the component reconnects and commands work again", func(t *testing.T) {
+	t.Run("the server restarts: the component reconnects and commands work again", func(t *testing.T) {
 		x.srv.Restart(t)
 		time.Sleep(100 * time.Millisecond) // let the component see the stream end
 		x.waitConnected(t)
-		again := x.login(t, "alice", "wonderland")
+		again := x.login(t, "alice", accounts["alice"])
 		list := again.run(adhoc.NodeListApps, "", adhoc.ActionExecute, nil)
 		if list.Status != adhoc.StatusCompleted {
 			t.Fatalf("List authorized apps after restart = %+v", list)
