@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,15 @@ const ttlGrace = time.Minute
 var schemaKey = []byte("meta/schema")
 
 // Options configure [Open].
+//
+// The memory options bound what Badger holds in the process's own memory.
+// Badger's defaults suit a database server (64 MiB memtables, five of them,
+// a 256 MiB block cache); ours keep that memory (Go heap with memtables and
+// caches) near 60 MB while a million grants are served. Badger maps its
+// table files into memory as well: the pages read from them are page cache,
+// which the kernel reclaims under pressure. Compactions take memory beyond
+// these bounds for a while when much is written at once. Zero takes the
+// default named; a store may be reopened with other values.
 type Options struct {
 	// SyncWrites makes every commit wait until it is on disk. Without it a
 	// crash may lose the last writes, e.g. a refresh token rotation.
@@ -45,6 +55,68 @@ type Options struct {
 	InMemory bool
 	// Logger receives Badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
+
+	// MemTableSize is the size of one memtable, Badger's write buffer in
+	// memory; each one takes this much once filled. One transaction may
+	// hold up to about 15% of it, which the store's batched deletes
+	// respect. DefaultMemTableSize when zero.
+	MemTableSize int64
+	// NumMemtables is how many memtables may exist at once: the one being
+	// written and the full ones waiting to be flushed to disk; writes wait
+	// when all are full. DefaultNumMemtables when zero; at least 2.
+	NumMemtables int
+	// BlockCacheSize is the memory for decompressed blocks of the on-disk
+	// tables, so that hot records are not decompressed on every read.
+	// DefaultBlockCacheSize when zero; negative for no cache.
+	BlockCacheSize int64
+	// IndexCacheSize bounds the memory for the tables' indexes and bloom
+	// filters. Zero (the default) keeps them in the memory-mapped table
+	// files, where they cost page cache, not heap.
+	IndexCacheSize int64
+	// NumCompactors is how many compactions may run at once, each holding
+	// the tables it builds in memory. DefaultNumCompactors when zero; at
+	// least 2 (Badger reserves one for level 0).
+	NumCompactors int
+}
+
+// Defaults of the memory options.
+const (
+	DefaultMemTableSize   = 16 << 20
+	DefaultNumMemtables   = 3
+	DefaultBlockCacheSize = 16 << 20
+	DefaultNumCompactors  = 2
+)
+
+// badgerOptions returns the Badger options for dir, logging to log.
+func (o Options) badgerOptions(dir string, log *slog.Logger) (badger.Options, error) {
+	bopts := badger.DefaultOptions(dir)
+	if o.InMemory {
+		bopts = badger.DefaultOptions("").WithInMemory(true)
+	}
+	switch {
+	case o.MemTableSize < 0:
+		return bopts, fmt.Errorf("MemTableSize %d is negative", o.MemTableSize)
+	case o.NumMemtables != 0 && o.NumMemtables < 2:
+		return bopts, fmt.Errorf("NumMemtables %d: need at least 2", o.NumMemtables)
+	case o.IndexCacheSize < 0:
+		return bopts, fmt.Errorf("IndexCacheSize %d is negative", o.IndexCacheSize)
+	case o.NumCompactors != 0 && o.NumCompactors < 2:
+		return bopts, fmt.Errorf("NumCompactors %d: need at least 2", o.NumCompactors)
+	}
+	blockCache := cmp.Or(o.BlockCacheSize, DefaultBlockCacheSize)
+	if blockCache < 0 {
+		blockCache = 0
+	}
+	// Not WithLoggingLevel: it replaces the logger with Badger's own, which
+	// writes to stderr; badgerLogger drops the info and debug lines itself.
+	return bopts.
+		WithLogger(badgerLogger{log}).
+		WithSyncWrites(o.SyncWrites).
+		WithMemTableSize(cmp.Or(o.MemTableSize, DefaultMemTableSize)).
+		WithNumMemtables(cmp.Or(o.NumMemtables, DefaultNumMemtables)).
+		WithBlockCacheSize(blockCache).
+		WithIndexCacheSize(o.IndexCacheSize).
+		WithNumCompactors(cmp.Or(o.NumCompactors, DefaultNumCompactors)), nil
 }
 
 // DB is an [oauth.Store] on Badger. It is safe for concurrent use.
@@ -74,14 +146,10 @@ func open(dir string, opts Options, tune func(badger.Options) badger.Options) (*
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	bopts := badger.DefaultOptions(dir)
-	if opts.InMemory {
-		bopts = badger.DefaultOptions("").WithInMemory(true)
+	bopts, err := opts.badgerOptions(dir, log)
+	if err != nil {
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
-	bopts = bopts.
-		WithSyncWrites(opts.SyncWrites).
-		WithLogger(badgerLogger{log}).
-		WithLoggingLevel(badger.WARNING)
 	if tune != nil {
 		bopts = tune(bopts)
 	}
