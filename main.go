@@ -241,8 +241,31 @@ func webHandler(cfg *config.Config, p *oauth.Provider, log *slog.Logger) (http.H
 		Realm:  cfg.SiteName,
 		Logger: log.With("subsystem", "xmpp_login"),
 	}))
-	mux.Handle("/", oauthhttp.New(p, oauthhttp.Options{Logger: log.With("subsystem", "http"), SiteName: cfg.SiteName}))
+	web := webOptions(cfg, log.With("subsystem", "http"))
+	if len(web.SessionKey) == 0 {
+		log.Info("no web.session.secret: browser sessions end when xmppoauth restarts")
+	}
+	mux.Handle("/", oauthhttp.New(p, web))
 	return mux, nil
+}
+
+// webOptions maps the configuration onto the web pages' options.
+func webOptions(cfg *config.Config, log *slog.Logger) oauthhttp.Options {
+	o := oauthhttp.Options{
+		Logger:          log,
+		SiteName:        cfg.SiteName,
+		LogoURL:         cfg.Web.LogoURL,
+		Colors:          oauthhttp.Colors(cfg.Web.Colors),
+		TemplateDir:     cfg.Web.TemplateDir,
+		ComponentJID:    cfg.Component.Domain,
+		SessionKey:      []byte(cfg.Web.Session.Secret.Reveal()),
+		SessionLifetime: time.Duration(cfg.Web.Session.Lifetime),
+		SkipConsent:     cfg.Web.SkipConsent,
+	}
+	if pw := cfg.Web.PasswordSignIn; pw.Enabled {
+		o.Passwords = &oauthhttp.C2SPasswordChecker{Address: pw.Address, RequireTLS: pw.RequireTLS}
+	}
+	return o
 }
 
 // ejabberdOptions maps the ejabberd section onto the options of
@@ -257,9 +280,13 @@ func ejabberdOptions(cfg *config.Config, log *slog.Logger) oauthhttp.EjabberdOpt
 }
 
 // checkOptions checks what config validates without knowing the other
-// packages' rules, as they will be checked at start-up: the ejabberd
+// packages' rules, as they will be checked at start-up: the web pages'
+// options (an override template directory must parse), and the ejabberd
 // backend's options when it is served.
 func checkOptions(cfg *config.Config) error {
+	if err := webOptions(cfg, nil).Validate(); err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
 	if cfg.Ejabberd.Listen == "" {
 		return nil
 	}
