@@ -230,6 +230,36 @@ func (b *browserEnv) step(ctx context.Context, what string, steps ...chromedp.Ac
 	}
 }
 
+// submit clicks what click selects, which loads another page (a link or a
+// form's button), and waits until that new page shows wait. Waiting for wait
+// alone could match the page before the click, which is still there while
+// the browser posts the form and follows its redirect.
+func (b *browserEnv) submit(ctx context.Context, what, click, wait string) {
+	b.t.Helper()
+	b.step(ctx, what+": mark the page", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("window.xmppoauthBefore = true"))
+		return err
+	}))
+	b.step(ctx, what, chromedp.Click(chromedp.CSS(click)))
+	sctx, cancel := context.WithTimeout(ctx, ioTimeout)
+	defer cancel()
+	probe := fmt.Sprintf("!window.xmppoauthBefore && document.readyState !== 'loading' && document.querySelector(%q) !== null", wait)
+	for {
+		// Errors are expected while the old document goes away.
+		if done, err := chromedp.Run(sctx, chromedp.Evaluate[bool](probe)); err == nil && done {
+			break
+		}
+		select {
+		case <-sctx.Done():
+			loc, _ := chromedp.Run(ctx, chromedp.Location())
+			body, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+			b.t.Fatalf("%s: no new page with %s: %v\nat %s:\n%s", what, wait, sctx.Err(), loc, body)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	b.step(ctx, what+": new page", chromedp.WaitVisible(chromedp.CSS(wait)))
+}
+
 // text returns the text of the first element matching css.
 func (b *browserEnv) text(ctx context.Context, css string) string {
 	b.t.Helper()
@@ -484,11 +514,11 @@ func TestIntegrationBrowserRememberedSession(t *testing.T) {
 	}
 
 	// Sign out with the header's link.
-	b.step(ctx, "sign-out page", chromedp.Navigate(cfg.AuthCodeURL("st-3", oauth2.S256ChallengeOption(verifier))),
-		chromedp.WaitVisible(chromedp.CSS("header .account a")), chromedp.Click(chromedp.CSS("header .account a")),
-		chromedp.WaitVisible(chromedp.CSS(`main form button[type=submit]`)))
+	b.step(ctx, "consent page", chromedp.Navigate(cfg.AuthCodeURL("st-3", oauth2.S256ChallengeOption(verifier))),
+		chromedp.WaitVisible(chromedp.CSS("header .account a")))
+	b.submit(ctx, "sign-out page", "header .account a", `main form button[type=submit]`)
 	b.screenshot(ctx, "6-signout")
-	b.step(ctx, "sign out", chromedp.Click(chromedp.CSS(`main form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	b.submit(ctx, "sign out", `main form button[type=submit]`, "main h1")
 	if h := b.text(ctx, "main h1"); h != "You are signed out" {
 		t.Errorf("after signing out: %q", h)
 	}
@@ -521,8 +551,8 @@ func TestIntegrationBrowserDevice(t *testing.T) {
 		t.Errorf("page asks to check code %q, want %q (RFC 8628 §5.4)", got, da.UserCode)
 	}
 	b.screenshot(ctx, "8-device-complete")
-	b.step(ctx, "send to chat", chromedp.SendKeys(chromedp.CSS("#jid"), b.srv.JID("alice")),
-		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("main .code")))
+	b.step(ctx, "address", chromedp.SendKeys(chromedp.CSS("#jid"), b.srv.JID("alice")))
+	b.submit(ctx, "send to chat", `main form button[type=submit]`, "main .code")
 	if u := b.location(ctx); u.Path != "/device/sent" {
 		t.Errorf("after the form: %s, want /device/sent", u)
 	}
@@ -564,9 +594,8 @@ func TestIntegrationBrowserCSRF(t *testing.T) {
 		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
 		return err
 	}))
-	b.step(ctx, "submit", chromedp.SendKeys(chromedp.CSS("#jid"), b.srv.JID("alice")),
-		chromedp.Click(chromedp.CSS(`form[action="/authorize/signin"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS("main h1")))
+	b.step(ctx, "address", chromedp.SendKeys(chromedp.CSS("#jid"), b.srv.JID("alice")))
+	b.submit(ctx, "submit", `form[action="/authorize/signin"] button[type=submit]`, "main h1")
 	if h := b.text(ctx, "main h1"); h != "This form has expired" {
 		t.Errorf("after a CSRF failure: %q", h)
 	}
@@ -596,8 +625,8 @@ func TestIntegrationBrowserPassword(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#password")))
 	b.screenshot(ctx, "12-signin-password")
 	submitPassword := func(pw string) {
-		b.step(ctx, "password "+pw, chromedp.SendKeys(chromedp.CSS("#password"), pw),
-			chromedp.Click(chromedp.CSS(`form[action="/authorize/password"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		b.step(ctx, "password "+pw, chromedp.SendKeys(chromedp.CSS("#password"), pw))
+		b.submit(ctx, "submit password "+pw, `form[action="/authorize/password"] button[type=submit]`, "main h1")
 	}
 	b.step(ctx, "address", chromedp.SendKeys(chromedp.CSS("#pw-jid"), b.srv.JID("alice")))
 	submitPassword("looking-glass")
