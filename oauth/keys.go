@@ -33,6 +33,9 @@ type keyring struct {
 	mu     sync.RWMutex
 	keys   []parsedKey
 	loaded time.Time
+	// write serializes the read-modify-writes of stored keys (RotateKeys,
+	// and IssueToken extending a key's SignsUntil).
+	write sync.Mutex
 }
 
 type parsedKey struct {
@@ -240,6 +243,8 @@ func (p *Provider) JWKS(ctx context.Context) (JWKS, error) {
 // current keys stop signing then and are kept in the JWKS until what they
 // signed has expired.
 func (p *Provider) RotateKeys(ctx context.Context) error {
+	p.keys.write.Lock()
+	defer p.keys.write.Unlock()
 	now := p.now()
 	activeAt := now.Add(p.cfg.KeyPublishDelay)
 	keep := max(p.cfg.AccessTokenTTL, p.cfg.IDTokenTTL) + time.Minute
@@ -250,6 +255,9 @@ func (p *Provider) RotateKeys(ctx context.Context) error {
 	for _, k := range keys {
 		if k.DeleteAt.IsZero() {
 			k.DeleteAt = activeAt.Add(keep)
+			if k.SignsUntil.After(k.DeleteAt) {
+				k.DeleteAt = k.SignsUntil
+			}
 			if err := p.store.PutKey(ctx, k); err != nil {
 				return fmt.Errorf("rotate keys: retire %s: %w", k.ID, err)
 			}

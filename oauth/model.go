@@ -213,6 +213,10 @@ type Key struct {
 	ActiveAt   time.Time `json:"active_at"`
 	// DeleteAt is zero while the key is current.
 	DeleteAt time.Time `json:"delete_at"`
+	// SignsUntil is the latest expiry of a token the key signed with a
+	// longer lifetime than the configured ones (Provider.IssueToken); a
+	// retired key stays in the JWKS until then.
+	SignsUntil time.Time `json:"signs_until,omitzero"`
 }
 
 // Stats are the counts an admin sees.

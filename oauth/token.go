@@ -32,16 +32,22 @@ func (p *Provider) Token(ctx context.Context, cred ClientCredentials, req TokenR
 	if !slices.Contains(c.GrantTypes, req.GrantType) {
 		return TokenResponse{}, Errorf(UnauthorizedClient, "this client is not registered for the %s grant", req.GrantType)
 	}
+	var resp TokenResponse
 	switch req.GrantType {
 	case GrantAuthorizationCode:
-		return p.exchangeCode(ctx, c, req)
+		resp, err = p.exchangeCode(ctx, c, req)
 	case GrantRefreshToken:
-		return p.refresh(ctx, c, req)
+		resp, err = p.refresh(ctx, c, req)
 	case GrantDeviceCode:
-		return p.pollDevice(ctx, c, req)
+		resp, err = p.pollDevice(ctx, c, req)
 	default: // GrantClientCredentials
-		return p.clientCredentials(ctx, c, req)
+		resp, err = p.clientCredentials(ctx, c, req)
 	}
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	p.tokenIssued(req.GrantType)
+	return resp, nil
 }
 
 // issueOptions say what to issue besides the access token.
@@ -50,6 +56,9 @@ type issueOptions struct {
 	idToken  bool
 	nonce    string
 	authTime time.Time
+	// accessTTL replaces the configured access token lifetime when set
+	// (tokens an admin issues with IssueToken).
+	accessTTL time.Duration
 }
 
 // issued is a token response with the records to store for it.
@@ -83,7 +92,11 @@ type idClaims struct {
 // under grant g. The caller stores the records.
 func (p *Provider) issue(ctx context.Context, g Grant, scopes []string, o issueOptions) (issued, error) {
 	now := p.now()
-	exp := now.Add(p.cfg.AccessTokenTTL)
+	ttl := p.cfg.AccessTokenTTL
+	if o.accessTTL > 0 {
+		ttl = o.accessTTL
+	}
+	exp := now.Add(ttl)
 	jti := newID()
 	sub := g.JID
 	if sub == "" {
@@ -105,7 +118,7 @@ func (p *Provider) issue(ctx context.Context, g Grant, scopes []string, o issueO
 		return issued{}, fmt.Errorf("issue access token: %w", err)
 	}
 	out := issued{
-		resp: TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(p.cfg.AccessTokenTTL / time.Second), Scope: scope},
+		resp: TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(ttl / time.Second), Scope: scope},
 		records: []Token{{
 			Hash: hashSecret(at), ID: jti, Kind: KindAccess, GrantID: g.ID, ClientID: g.ClientID, JID: g.JID,
 			Scopes: scopes, IssuedAt: now, Expiry: exp, AuthTime: o.authTime,
