@@ -32,22 +32,16 @@ func (p *Provider) Token(ctx context.Context, cred ClientCredentials, req TokenR
 	if !slices.Contains(c.GrantTypes, req.GrantType) {
 		return TokenResponse{}, Errorf(UnauthorizedClient, "this client is not registered for the %s grant", req.GrantType)
 	}
-	var resp TokenResponse
 	switch req.GrantType {
 	case GrantAuthorizationCode:
-		resp, err = p.exchangeCode(ctx, c, req)
+		return p.exchangeCode(ctx, c, req)
 	case GrantRefreshToken:
-		resp, err = p.refresh(ctx, c, req)
+		return p.refresh(ctx, c, req)
 	case GrantDeviceCode:
-		resp, err = p.pollDevice(ctx, c, req)
+		return p.pollDevice(ctx, c, req)
 	default: // GrantClientCredentials
-		resp, err = p.clientCredentials(ctx, c, req)
+		return p.clientCredentials(ctx, c, req)
 	}
-	if err != nil {
-		return TokenResponse{}, err
-	}
-	p.tokenIssued(req.GrantType)
-	return resp, nil
 }
 
 // issueOptions say what to issue besides the access token.
