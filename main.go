@@ -261,6 +261,8 @@ func webOptions(cfg *config.Config, log *slog.Logger) oauthhttp.Options {
 		SessionKey:      []byte(cfg.Web.Session.Secret.Reveal()),
 		SessionLifetime: time.Duration(cfg.Web.Session.Lifetime),
 		SkipConsent:     cfg.Web.SkipConsent,
+		TOSURI:          cfg.Web.TOSURI,
+		PolicyURI:       cfg.Web.PolicyURI,
 	}
 	if pw := cfg.Web.PasswordSignIn; pw.Enabled {
 		o.Passwords = &oauthhttp.C2SPasswordChecker{Address: pw.Address, RequireTLS: pw.RequireTLS}

@@ -38,6 +38,13 @@ type Web struct {
 	SkipConsent bool `yaml:"skip_consent"`
 	// PasswordSignIn offers signing in with the XMPP password as well.
 	PasswordSignIn PasswordSignIn `yaml:"password_sign_in"`
+	// TOSURI is the service's terms of service: an https URL (http on
+	// loopback), advertised as op_tos_uri (RFC 8414 §2, OpenID Connect
+	// Discovery 1.0 §3) and linked from every page; none when empty.
+	TOSURI string `yaml:"tos_uri"`
+	// PolicyURI is the service's privacy policy, advertised as
+	// op_policy_uri and linked from every page like TOSURI.
+	PolicyURI string `yaml:"policy_uri"`
 }
 
 // Colors are CSS hex colours (#rgb or #rrggbb).
@@ -138,11 +145,39 @@ func (v *validator) validateWeb(w Web) {
 	if s := w.Session.Secret; s != "" && len(s) < minSecretLen {
 		v.secret("web.session.secret", "web.session.secret", "must be at least %d characters (try `openssl rand -hex 32`)", minSecretLen)
 	}
+	for _, u := range []struct{ key, value string }{{"web.tos_uri", w.TOSURI}, {"web.policy_uri", w.PolicyURI}} {
+		if u.value != "" {
+			v.documentURL(u.key, u.value)
+		}
+	}
 	if p := w.PasswordSignIn; p.Enabled {
 		v.hostPort("web.password_sign_in.address", p.Address, true)
 		if host, _, err := net.SplitHostPort(p.Address); err == nil && !p.RequireTLS && !isLoopback(host) {
 			v.add("web.password_sign_in.require_tls", "may be false only when address is on loopback: passwords must not cross a network in the clear")
 		}
+	}
+}
+
+// documentURL checks the URL of a document the pages link to and discovery
+// advertises: absolute, https (http on loopback), without credentials. Unlike
+// the issuer, it may have a query and a fragment (a section of a longer
+// legal page).
+func (v *validator) documentURL(key, s string) {
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		v.add(key, "%q is not an absolute URL such as https://example.org/terms", s)
+		return
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http":
+		v.add(key, "%q must use https (http is allowed only on 127.0.0.1, ::1 and localhost)", s)
+	default:
+		v.add(key, "%q must be an https URL", s)
+	}
+	if u.User != nil {
+		v.add(key, "%q must not contain a user name or password", s)
 	}
 }
 

@@ -42,6 +42,14 @@ func TestWebValidation(t *testing.T) {
 		{"password sign-in without port", "web: {password_sign_in: {enabled: true, address: xmpp.example.org}}", "web.password_sign_in.address: \"xmpp.example.org\" is not host:port"},
 		{"password in clear on loopback", "web: {password_sign_in: {enabled: true, address: \"127.0.0.1:5222\", require_tls: false}}", ""},
 		{"password in clear over a network", "web: {password_sign_in: {enabled: true, address: \"xmpp.example.org:5222\", require_tls: false}}", "web.password_sign_in.require_tls: may be false only when address is on loopback"},
+		{"terms and policy on https", "web: {tos_uri: https://example.org/terms, policy_uri: \"https://example.org/privacy?lang=en\"}", ""},
+		{"terms on loopback http", "web: {tos_uri: http://127.0.0.1:8080/terms}", ""},
+		{"terms on http", "web: {tos_uri: http://example.org/terms}", "web.tos_uri: \"http://example.org/terms\" must use https"},
+		{"terms as a path", "web: {tos_uri: /terms}", "web.tos_uri: \"/terms\" is not an absolute URL"},
+		{"policy with javascript", "web: {policy_uri: \"javascript:alert(1)\"}", "web.policy_uri: \"javascript:alert(1)\" is not an absolute URL"},
+		{"policy as a section of a page", "web: {policy_uri: \"https://example.org/legal#privacy\"}", ""},
+		{"policy over ftp", "web: {policy_uri: \"ftp://example.org/privacy\"}", "web.policy_uri: \"ftp://example.org/privacy\" must be an https URL"},
+		{"policy with credentials", "web: {policy_uri: \"https://u:p@example.org/privacy\"}", "web.policy_uri: \"https://u:p@example.org/privacy\" must not contain a user name or password"},
 		{"disabled password sign-in is not checked", "web: {password_sign_in: {address: nonsense, require_tls: false}}", ""},
 	}
 	for _, tc := range tests {

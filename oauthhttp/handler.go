@@ -60,6 +60,11 @@ type Options struct {
 	// Passwords, when set, offers signing in with the XMPP password, which
 	// it checks (see [C2SPasswordChecker]). Nil: approval in chat only.
 	Passwords PasswordChecker
+	// TOSURI and PolicyURI are the service's terms of service and privacy
+	// policy, absolute http(s) URLs. Each one set is advertised in the
+	// metadata (op_tos_uri, op_policy_uri: RFC 8414 §2, OpenID Connect
+	// Discovery 1.0 §3) and linked from the footer of every page.
+	TOSURI, PolicyURI string
 }
 
 // Colors are CSS hex colours (#rgb or #rrggbb) of the pages.
@@ -87,6 +92,11 @@ func (o Options) Validate() error {
 	}
 	if _, err := logoOrigin(o.LogoURL); err != nil {
 		errs = append(errs, err)
+	}
+	for _, d := range []struct{ name, v string }{{"terms of service", o.TOSURI}, {"privacy policy", o.PolicyURI}} {
+		if err := checkDocumentURL(d.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s URL: %w", d.name, err))
+		}
 	}
 	if _, err := loadFiles(o.TemplateDir); err != nil {
 		errs = append(errs, err)
@@ -120,6 +130,7 @@ type Handler struct {
 	skipConsent bool
 	passwords   PasswordChecker
 	pwTries     *limiter
+	tos, policy string // terms of service and privacy policy URLs, "" for none
 }
 
 // New returns a Handler serving p. It panics if the issuer in p's
@@ -148,6 +159,8 @@ func New(p *oauth.Provider, opts Options) *Handler {
 		sessionLife: opts.SessionLifetime,
 		skipConsent: opts.SkipConsent,
 		passwords:   opts.Passwords,
+		tos:         opts.TOSURI,
+		policy:      opts.PolicyURI,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

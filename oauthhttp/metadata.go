@@ -36,6 +36,8 @@ type metadata struct {
 	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
 	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
+	OpPolicyURI                                string   `json:"op_policy_uri,omitempty"`
+	OpTOSURI                                   string   `json:"op_tos_uri,omitempty"`
 }
 
 // handleMetadata serves RFC 8414 §3 and OIDC Discovery §4 (one document).
@@ -71,6 +73,11 @@ func (h *Handler) handleMetadata(c *gin.Context) {
 			"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
 			"jid", "preferred_username", "name",
 		},
+		// What the person registering a client reads about this service's
+		// terms and about how clients may use the data it provides
+		// (RFC 8414 §2, OIDC Discovery §3); left out when not configured.
+		OpPolicyURI: h.policy,
+		OpTOSURI:    h.tos,
 	}
 	if h.grantEnabled(oauth.GrantAuthorizationCode) {
 		m.AuthorizationEndpoint = h.url("/authorize")

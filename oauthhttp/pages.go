@@ -156,6 +156,25 @@ func logoOrigin(logo string) (string, error) {
 	return "", fmt.Errorf("logo URL %q must be an http(s) URL or a path starting with /", logo)
 }
 
+// checkDocumentURL accepts "" (no document) or an absolute http(s) URL
+// without credentials: what the pages may link to as the terms of service
+// or the privacy policy.
+func checkDocumentURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "https" && u.Scheme != "http", u.Host == "":
+		return fmt.Errorf("%q must be an absolute http(s) URL", s)
+	case u.User != nil:
+		return fmt.Errorf("%q must not contain a user name or password", s)
+	}
+	return nil
+}
+
 // view is what every template gets: the layout's fields and the page's own
 // data in Data.
 type view struct {
@@ -169,7 +188,10 @@ type view struct {
 	// signs them out.
 	Account string
 	SignOut string
-	Data    any
+	// TOS and Policy are the service's terms of service and privacy
+	// policy, linked from the footer; "" for none.
+	TOS, Policy string
+	Data        any
 }
 
 // contentSecurityPolicy allows nothing but this origin's own resources (no
@@ -192,6 +214,8 @@ func (h *Handler) render(c *gin.Context, status int, name, title string, data an
 		Theme:   h.staticURL("theme.css"),
 		Logo:    h.logo,
 		SignOut: h.path("/signout"),
+		TOS:     h.tos,
+		Policy:  h.policy,
 		Data:    data,
 	}
 	if name == "wait" {
