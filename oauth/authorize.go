@@ -164,7 +164,7 @@ func (p *Provider) StartSignIn(ctx context.Context, req AuthorizeRequest, jid st
 	if !redirectMatches(c.RedirectURIs, req.RedirectURI) || req.CodeChallengeMethod != "S256" || !codeChallengeRE.MatchString(req.CodeChallenge) {
 		return SignIn{}, Errorf(InvalidRequest, "the authorization request is not valid")
 	}
-	if ok, wait := p.pushes.allow(jid); !ok {
+	if ok, wait := p.pushes.Allow(jid); !ok {
 		return SignIn{}, tooMany("too many sign-in requests for "+jid, wait)
 	}
 	now := p.now()

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/xmppoauth/xmppoauth/internal/ratelimit"
 )
 
 // oobRedirect is the out-of-band redirect URI of native apps without a
@@ -139,6 +141,20 @@ func (p *Provider) Clients(ctx context.Context) ([]Client, error) {
 
 // AuthenticateClient checks a client's credentials against its registered
 // token_endpoint_auth_method (RFC 6749 §2.3). Every failure is invalid_client.
+//
+// Failures of a confidential client (a wrong secret or the wrong method)
+// count against Limits.ClientAuthFailures for its client_id. Beyond the
+// limit, a failure is still invalid_client but carries RetryAfter, which the
+// HTTP side sends as 429 with Retry-After, telling a misconfigured or
+// hostile caller to back off; and each counted failure is logged, so the
+// log holds at most the limit's count of lines per client and window.
+//
+// Credentials that are right are never refused, even over the limit: the
+// client_id is public, so refusing them would let anyone lock a client out
+// for as long as they keep failing on its behalf, and the secrets are 256
+// random bits (newSecret), which no rate of guessing can find. Unknown
+// client_ids and public clients are not counted: they have no secret to
+// guess, and counting made-up ids would only fill the limiter.
 func (p *Provider) AuthenticateClient(ctx context.Context, cred ClientCredentials) (Client, error) {
 	if cred.ID == "" {
 		return Client{}, Errorf(InvalidClient, "client authentication failed: no client_id")
@@ -157,15 +173,28 @@ func (p *Provider) AuthenticateClient(ctx context.Context, cred ClientCredential
 		return c, nil
 	}
 	if cred.Method != c.TokenEndpointAuthMethod {
-		return Client{}, Errorf(InvalidClient, "client authentication failed: this client must authenticate with %s", c.TokenEndpointAuthMethod)
+		return Client{}, p.authFailed(ctx, c.ID, fmt.Sprintf("this client must authenticate with %s", c.TokenEndpointAuthMethod))
 	}
 	if !secretMatches(cred.Secret, c.SecretHash) {
-		return Client{}, Errorf(InvalidClient, "client authentication failed: wrong secret")
+		return Client{}, p.authFailed(ctx, c.ID, "wrong secret")
 	}
 	if !c.SecretExpiresAt.IsZero() && p.now().After(c.SecretExpiresAt) {
 		return Client{}, Errorf(InvalidClient, "client authentication failed: the secret has expired")
 	}
 	return c, nil
+}
+
+// authFailed counts a failed authentication of the confidential client id
+// and returns its invalid_client error, with RetryAfter once the client is
+// over Limits.ClientAuthFailures.
+func (p *Provider) authFailed(ctx context.Context, id, why string) *Error {
+	if ok, wait := p.authFails.Allow(id); !ok {
+		e := Errorf(InvalidClient, "client authentication failed: too many failures for this client; try again later")
+		e.RetryAfter = ratelimit.Seconds(wait)
+		return e
+	}
+	p.log.InfoContext(ctx, "client authentication failed", "client_id", id, "reason", why)
+	return Errorf(InvalidClient, "client authentication failed: %s", why)
 }
 
 // Metadata returns the client's registered metadata (RFC 7591 §2).

@@ -64,18 +64,32 @@ func (p *Provider) DeviceAuthorize(ctx context.Context, cred ClientCredentials, 
 }
 
 // findDevice looks up a pending device code for jid. Every miss counts against
-// jid's attempt limit, and a JID over the limit is refused before the lookup,
-// so codes cannot be guessed (RFC 8628 §5.1).
+// jid's attempt limit and against the limit of all users together, and a
+// lookup over either limit is refused before the store is asked, so codes
+// cannot be guessed (RFC 8628 §5.1).
+//
+// The total limit matters because the device page takes any address of a
+// user domain, made-up ones included: without it, a guesser would only have
+// to change the address with every guess. Its price is that, while it is
+// exceeded, every user's code entry is refused until the window ends, which
+// is why its default is far above what people typing codes ever reach.
 func (p *Provider) findDevice(ctx context.Context, jid, userCode string) (DeviceCode, Client, error) {
 	if err := p.CheckUser(jid); err != nil {
 		return DeviceCode{}, Client{}, err
 	}
-	if ok, wait := p.codeTries.peek(jid); !ok {
+	if ok, wait := p.codeTries.Peek(jid); !ok {
 		return DeviceCode{}, Client{}, tooMany("too many wrong codes", wait)
 	}
+	if ok, wait := p.codesTotal.Peek(""); !ok {
+		return DeviceCode{}, Client{}, tooMany("too many wrong codes were entered on this service", wait)
+	}
 	miss := func(e *Error) (DeviceCode, Client, error) {
-		if ok, wait := p.codeTries.allow(jid); !ok {
+		if ok, wait := p.codeTries.Allow(jid); !ok {
 			return DeviceCode{}, Client{}, tooMany("too many wrong codes", wait)
+		}
+		if ok, wait := p.codesTotal.Allow(""); !ok {
+			p.log.WarnContext(ctx, "wrong user codes of all users over the limit", "jid", jid, "retry_after", wait)
+			return DeviceCode{}, Client{}, tooMany("too many wrong codes were entered on this service", wait)
 		}
 		return DeviceCode{}, Client{}, e
 	}
@@ -162,7 +176,7 @@ func (p *Provider) RequestDeviceApproval(ctx context.Context, jid, userCode stri
 	if err != nil {
 		return err
 	}
-	if ok, wait := p.pushes.allow(jid); !ok {
+	if ok, wait := p.pushes.Allow(jid); !ok {
 		return tooMany("too many requests pushed to "+jid, wait)
 	}
 	if p.cfg.Notifier == nil {

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/xmppoauth/xmppoauth/internal/ratelimit"
 )
 
 // Config configures a [Provider]. Zero durations take the defaults named.
@@ -71,6 +73,16 @@ type Limits struct {
 	// UserCodeAttempts bounds wrong user code entries per JID (RFC 8628 §5.1);
 	// 5 per minute by default.
 	UserCodeAttempts Rate
+	// UserCodeAttemptsTotal bounds wrong user code entries of all JIDs
+	// together (RFC 8628 §5.1); 100 per minute by default. The device page
+	// takes any address of a user domain, so a per-JID limit alone does not
+	// stop guessing; see [Provider.LookupDevice].
+	UserCodeAttemptsTotal Rate
+	// ClientAuthFailures bounds failed authentications of one confidential
+	// client (RFC 6749 §2.3); 10 per minute by default. See
+	// [Provider.AuthenticateClient] for what counts and why the right
+	// secret is never refused.
+	ClientAuthFailures Rate
 	// SignInPushes bounds sign-in and device requests pushed to one JID;
 	// 5 per minute by default.
 	SignInPushes Rate
@@ -137,8 +149,10 @@ type Provider struct {
 	keys       keyring
 	grantTypes map[string]bool
 	scopes     map[string]string
-	codeTries  *limiter
-	pushes     *limiter
+	codeTries  *ratelimit.Limiter
+	codesTotal *ratelimit.Limiter
+	authFails  *ratelimit.Limiter
+	pushes     *ratelimit.Limiter
 }
 
 // Scope names (OIDC Core §5.4, XEP-0493).
@@ -198,6 +212,8 @@ func New(ctx context.Context, cfg Config, st Store) (*Provider, error) {
 		p.scopes[name] = desc
 	}
 	p.codeTries = newLimiter(cfg.Limits.UserCodeAttempts, p.now)
+	p.codesTotal = newLimiter(cfg.Limits.UserCodeAttemptsTotal, p.now)
+	p.authFails = newLimiter(cfg.Limits.ClientAuthFailures, p.now)
 	p.pushes = newLimiter(cfg.Limits.SignInPushes, p.now)
 	if err := p.loadKeys(ctx); err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)
@@ -226,12 +242,15 @@ func withDefaults(c Config) Config {
 	if c.DeviceVerificationURI == "" {
 		c.DeviceVerificationURI = c.Issuer + "/device"
 	}
-	if c.Limits.UserCodeAttempts.Count <= 0 || c.Limits.UserCodeAttempts.Window <= 0 {
-		c.Limits.UserCodeAttempts = Rate{Count: 5, Window: time.Minute}
+	defRate := func(r *Rate, v Rate) {
+		if r.Count <= 0 || r.Window <= 0 {
+			*r = v
+		}
 	}
-	if c.Limits.SignInPushes.Count <= 0 || c.Limits.SignInPushes.Window <= 0 {
-		c.Limits.SignInPushes = Rate{Count: 5, Window: time.Minute}
-	}
+	defRate(&c.Limits.UserCodeAttempts, Rate{Count: 5, Window: time.Minute})
+	defRate(&c.Limits.UserCodeAttemptsTotal, Rate{Count: 100, Window: time.Minute})
+	defRate(&c.Limits.ClientAuthFailures, Rate{Count: 10, Window: time.Minute})
+	defRate(&c.Limits.SignInPushes, Rate{Count: 5, Window: time.Minute})
 	if c.Now == nil {
 		c.Now = time.Now
 	}
