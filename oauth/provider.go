@@ -60,6 +60,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Notifier pushes sign-in and device approvals to users; none by default.
 	Notifier Notifier
+	// Observer is told of events for metrics, such as tokens issued; none
+	// by default.
+	Observer Observer
 }
 
 // ResourceServer is an API that may introspect tokens (RFC 7662 §2.1).

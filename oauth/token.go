@@ -32,16 +32,22 @@ func (p *Provider) Token(ctx context.Context, cred ClientCredentials, req TokenR
 	if !slices.Contains(c.GrantTypes, req.GrantType) {
 		return TokenResponse{}, Errorf(UnauthorizedClient, "this client is not registered for the %s grant", req.GrantType)
 	}
+	var resp TokenResponse
 	switch req.GrantType {
 	case GrantAuthorizationCode:
-		return p.exchangeCode(ctx, c, req)
+		resp, err = p.exchangeCode(ctx, c, req)
 	case GrantRefreshToken:
-		return p.refresh(ctx, c, req)
+		resp, err = p.refresh(ctx, c, req)
 	case GrantDeviceCode:
-		return p.pollDevice(ctx, c, req)
+		resp, err = p.pollDevice(ctx, c, req)
 	default: // GrantClientCredentials
-		return p.clientCredentials(ctx, c, req)
+		resp, err = p.clientCredentials(ctx, c, req)
 	}
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	p.tokenIssued(req.GrantType)
+	return resp, nil
 }
 
 // issueOptions say what to issue besides the access token.

@@ -65,6 +65,8 @@ type Options struct {
 	// metadata (op_tos_uri, op_policy_uri: RFC 8414 §2, OpenID Connect
 	// Discovery 1.0 §3) and linked from the footer of every page.
 	TOSURI, PolicyURI string
+	// Observer, when set, is told of every request answered, for metrics.
+	Observer Observer
 }
 
 // Colors are CSS hex colours (#rgb or #rrggbb) of the pages.
@@ -131,6 +133,7 @@ type Handler struct {
 	passwords   PasswordChecker
 	pwTries     *limiter
 	tos, policy string // terms of service and privacy policy URLs, "" for none
+	observer    Observer
 }
 
 // New returns a Handler serving p. It panics if the issuer in p's
@@ -161,6 +164,7 @@ func New(p *oauth.Provider, opts Options) *Handler {
 		passwords:   opts.Passwords,
 		tos:         opts.TOSURI,
 		policy:      opts.PolicyURI,
+		observer:    opts.Observer,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -322,12 +326,14 @@ func (h *Handler) logRequests(c *gin.Context) {
 	c.Header("X-Request-Id", id)
 	start := time.Now()
 	c.Next()
+	elapsed := time.Since(start)
 	h.log.DebugContext(ctx, "http request",
 		"method", c.Request.Method,
 		"path", c.Request.URL.Path,
 		"status", c.Writer.Status(),
 		"remote_addr", c.ClientIP(),
-		"duration", time.Since(start))
+		"duration", elapsed)
+	h.observe(c.FullPath(), c.Request, c.Writer.Status(), elapsed)
 }
 
 // baseHeaders are sent with every response: no response of this server is
