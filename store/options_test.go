@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"log/slog"
 	"strings"
 	"testing"
@@ -96,6 +97,31 @@ func TestReopenWithOtherMemoryOptions(t *testing.T) {
 		}
 		if err := s.Close(); err != nil {
 			t.Fatalf("close #%d: %v", i, err)
+		}
+	}
+}
+
+func TestBadgerLoggerLevels(t *testing.T) {
+	tests := []struct {
+		log  func(badgerLogger)
+		want string // the level logged, "" for nothing
+	}{
+		{func(l badgerLogger) { l.Errorf("value log %d is corrupt", 3) }, "ERROR"},
+		{func(l badgerLogger) { l.Warningf("Truncate needed\n") }, "WARN"},
+		{func(l badgerLogger) { l.Warningf("Block cache might be too small. Metrics: %s", "hit: 1") }, "DEBUG"},
+		{func(l badgerLogger) { l.Warningf("Cache life expectancy (in seconds): %s", "...") }, "DEBUG"},
+		{func(l badgerLogger) { l.Infof("Compaction done") }, ""},
+		{func(l badgerLogger) { l.Debugf("flush") }, ""},
+	}
+	for i, tt := range tests {
+		var buf bytes.Buffer
+		tt.log(badgerLogger{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		got := buf.String()
+		switch {
+		case tt.want == "" && got != "":
+			t.Errorf("%d: logged %q, want nothing", i, got)
+		case tt.want != "" && !strings.Contains(got, "level="+tt.want+" msg=\"badger: "):
+			t.Errorf("%d: logged %q, want level %s", i, got, tt.want)
 		}
 	}
 }

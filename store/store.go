@@ -219,7 +219,22 @@ func (l badgerLogger) Errorf(format string, args ...any) {
 }
 
 func (l badgerLogger) Warningf(format string, args ...any) {
-	l.log.Warn("badger: " + strings.TrimSpace(fmt.Sprintf(format, args...)))
+	msg := strings.TrimSpace(fmt.Sprintf(format, args...))
+	if isCacheReport(msg) {
+		l.log.Debug("badger: " + msg)
+		return
+	}
+	l.log.Warn("badger: " + msg)
+}
+
+// isCacheReport reports whether msg is one of the block cache reports that
+// Badger's cache monitor writes every minute as warnings while the cache's
+// hit ratio is low. The store keeps the cache small on purpose (see
+// [Options.BlockCacheSize]); on a large store the ratio is low by design,
+// and a warning each minute would teach operators to ignore warnings.
+func isCacheReport(msg string) bool {
+	return strings.HasPrefix(msg, "Block cache might be too small") ||
+		strings.HasPrefix(msg, "Cache life expectancy")
 }
 
 func (badgerLogger) Infof(string, ...any)  {}
