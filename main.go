@@ -31,7 +31,6 @@ import (
 	"github.com/xmppoauth/xmppoauth/config"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauthhttp"
-	"github.com/xmppoauth/xmppoauth/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -94,9 +93,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err := checkOptions(cfg); err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.DataDir, store.Options{SyncWrites: cfg.Store.SyncWrites, Logger: log.With("subsystem", "store")})
+	db, err := openStore(cfg, log)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	defer func() {
 		if err := db.Close(); err != nil {
@@ -110,10 +109,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// The core pushes approvals through the bridge, which needs the core to
 	// answer them: make the bridge, then the core, then wire the bridge.
 	bridge := component.NewBridge(cfg.SiteName, cfg.XMPP.Admins, log.With("subsystem", "xmpp"))
-	oc := cfg.OAuthConfig()
-	oc.Logger = log.With("subsystem", "oauth")
-	oc.Notifier = bridge
-	p, err := oauth.New(ctx, oc, db)
+	p, err := newCore(ctx, cfg, db, bridge, log)
 	if err != nil {
 		return err
 	}
