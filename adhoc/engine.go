@@ -45,6 +45,9 @@ type Options struct {
 	// Logger receives debug lines for each request and errors of stages
 	// (default: discard).
 	Logger *slog.Logger
+	// Observer, when set, is told of every session that ends, for
+	// metrics.
+	Observer Observer
 }
 
 // StageFunc runs one stage of a command: it reads the request (the submitted
@@ -126,6 +129,7 @@ type Engine struct {
 	max      int
 	now      func() time.Time
 	log      *slog.Logger
+	observer Observer
 	sessions *sessions
 }
 
@@ -135,13 +139,14 @@ type Engine struct {
 // runs the command.
 func New(opts Options, cmds ...Definition) *Engine {
 	e := &Engine{
-		defs:   append([]Definition(nil), cmds...),
-		byNode: make(map[string]*Definition, len(cmds)),
-		ttl:    opts.SessionTTL,
-		perJID: opts.MaxSessionsPerJID,
-		max:    opts.MaxSessions,
-		now:    opts.Now,
-		log:    opts.Logger,
+		defs:     append([]Definition(nil), cmds...),
+		byNode:   make(map[string]*Definition, len(cmds)),
+		ttl:      opts.SessionTTL,
+		perJID:   opts.MaxSessionsPerJID,
+		max:      opts.MaxSessions,
+		now:      opts.Now,
+		log:      opts.Logger,
+		observer: opts.Observer,
 	}
 	if e.ttl <= 0 {
 		e.ttl = DefaultSessionTTL
@@ -247,6 +252,7 @@ func (e *Engine) continueSession(ctx context.Context, log *slog.Logger, def *Def
 	case ActionCancel:
 		e.sessions.end(s, now)
 		log.DebugContext(ctx, "ad-hoc session canceled", "session", s.id)
+		e.ended(s.node, OutcomeCanceled)
 		return &Command{Node: s.node, SessionID: s.id, Status: StatusCanceled}, nil
 	case ActionPrev:
 		return e.sessions.pop(s, now).reply(s), nil
@@ -267,6 +273,7 @@ func (e *Engine) continueSession(ctx context.Context, log *slog.Logger, def *Def
 			if !errors.As(err, &verr) {
 				e.sessions.end(s, now)
 				log.ErrorContext(ctx, "ad-hoc form check failed", "err", err)
+				e.ended(s.node, OutcomeInternalError)
 				return nil, errInternal()
 			}
 			e.sessions.release(s, now)
@@ -295,6 +302,7 @@ func (e *Engine) finish(ctx context.Context, log *slog.Logger, s *session, cur *
 				// The first stage has no form to show again: the command
 				// ends, failed, with the text as its error note.
 				e.sessions.end(s, now)
+				e.ended(s.node, OutcomeFailed)
 				return &Command{Node: s.node, SessionID: s.id, Status: StatusCompleted, Notes: note}, nil
 			}
 			e.sessions.release(s, now)
@@ -303,14 +311,17 @@ func (e *Engine) finish(ctx context.Context, log *slog.Logger, s *session, cur *
 		e.sessions.end(s, now)
 		if se, ok := errors.AsType[*StanzaError](err); ok {
 			log.DebugContext(ctx, "ad-hoc command refused", "session", s.id, "err", se)
+			e.ended(s.node, OutcomeFailed)
 			return nil, se
 		}
 		log.ErrorContext(ctx, "ad-hoc command failed", "session", s.id, "err", err)
+		e.ended(s.node, OutcomeInternalError)
 		return nil, errInternal()
 	}
 	if resp.Then == nil {
 		e.sessions.end(s, now)
 		log.DebugContext(ctx, "ad-hoc command completed", "session", s.id)
+		e.ended(s.node, completedOutcome(resp.Notes))
 		return &Command{Node: s.node, SessionID: s.id, Status: StatusCompleted, Notes: resp.Notes, Form: resp.Form}, nil
 	}
 	f := &frame{

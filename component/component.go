@@ -67,6 +67,9 @@ type Config struct {
 	// MaxConcurrent bounds how many stanzas are handled at once; beyond it,
 	// reading from the server waits.
 	MaxConcurrent int
+	// Observer, when set, is told when the stream comes up and goes down,
+	// for metrics.
+	Observer Observer
 }
 
 // withDefaults returns cfg with zero fields set to their defaults.
@@ -252,8 +255,10 @@ func (c *Component) Run(ctx context.Context) error {
 		}
 
 		log.InfoContext(ctx, "component connected")
+		c.observeStream(true)
 		started := time.Now()
 		err = c.serve(ctx, sess, &handlers)
+		c.observeStream(false)
 		if ctx.Err() != nil {
 			log.InfoContext(ctx, "component disconnected")
 			return nil
