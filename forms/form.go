@@ -169,21 +169,32 @@ func (f *Form) Strings(v string) (values []string, ok bool) {
 
 // Bool returns the value of boolean field v. XEP-0004 §3.3 allows "1" and
 // "true" for true and "0" and "false" for false, and makes false the default,
-// so a field without a value is false. ok is false when the field is missing,
-// has more than one value, or holds anything else.
+// so a field without a value is false. Empty values count as no value, as in
+// [Validate]. ok is false when the field is missing, has more than one
+// value, or holds anything else.
 func (f *Form) Bool(v string) (value bool, ok bool) {
 	fld, ok := f.Field(v)
 	if !ok {
 		return false, false
 	}
-	switch len(fld.Values) {
+	switch values := nonEmpty(fld.Values); len(values) {
 	case 0:
 		return false, true
 	case 1:
-		return parseBool(fld.Values[0])
+		return parseBool(values[0])
 	default:
 		return false, false
 	}
+}
+
+// nonEmpty returns values without the empty ones, which [Validate] and the
+// getters take for no value: some clients send an empty <value/> beside
+// the one the user chose.
+func nonEmpty(values []string) []string {
+	if !slices.Contains(values, "") {
+		return values
+	}
+	return slices.DeleteFunc(slices.Clone(values), func(s string) bool { return s == "" })
 }
 
 // parseBool reads an xs:boolean lexical value as XEP-0004 allows it.
@@ -197,14 +208,19 @@ func parseBool(s string) (value bool, ok bool) {
 	return false, false
 }
 
-// JID returns the value of jid-single field v, parsed. ok is false when the
-// field is missing, empty, has more than one value, or is not a valid JID.
+// JID returns the value of jid-single field v, parsed. Empty values count as
+// no value, as in [Validate]. ok is false when the field is missing, empty,
+// has more than one value, or is not a valid JID.
 func (f *Form) JID(v string) (JID, bool) {
 	fld, ok := f.Field(v)
-	if !ok || len(fld.Values) != 1 {
+	if !ok {
 		return JID{}, false
 	}
-	j, err := ParseJID(fld.Values[0])
+	values := nonEmpty(fld.Values)
+	if len(values) != 1 {
+		return JID{}, false
+	}
+	j, err := ParseJID(values[0])
 	if err != nil {
 		return JID{}, false
 	}

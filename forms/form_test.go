@@ -12,7 +12,8 @@ func TestGetters(t *testing.T) {
 		Var("lines", "one", "two"),
 		Var("empty"),
 		Var("yes", "1"), Var("true", "true"), Var("no", "0"), Var("false", "false"),
-		Var("maybe", "maybe"), Var("twice", "1", "0"),
+		Var("maybe", "maybe"), Var("twice", "1", "0"), Var("padded", "", "true"),
+		Var("padded-jid", "", "romeo@example.net"),
 		Var("who", "juliet@example.com/balcony"),
 		Var("bad", "@example.com"),
 		Var("who2", "a@example.com", "", "b@example.com", "a@example.com"),
@@ -76,6 +77,7 @@ func TestGetters(t *testing.T) {
 		{"empty", false, true},
 		{"maybe", false, false},
 		{"twice", false, false},
+		{"padded", true, true}, // an empty value beside one is no value, as in Validate
 		{"missing", false, false},
 	}
 	for _, tt := range boolTests {
@@ -96,6 +98,7 @@ func TestGetters(t *testing.T) {
 		{"bad", JID{}, false},
 		{"empty", JID{}, false},
 		{"lines", JID{}, false},
+		{"padded-jid", JID{"romeo", "example.net", ""}, true}, // as in Validate
 		{"missing", JID{}, false},
 	}
 	for _, tt := range jidTests {
