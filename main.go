@@ -8,6 +8,8 @@
 //	xmppoauth [serve] [-config FILE]   run the service (the default)
 //	xmppoauth check-config [-config FILE]
 //	xmppoauth version
+//	xmppoauth help [COMMAND]           the admin commands (cli.go): backup,
+//	                                   restore, clients, grants, tokens, keys
 package main
 
 import (
@@ -45,6 +47,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
+	if code, done := runCLI(cmd, args, stdout, stderr); done {
+		return code // the admin commands, help, and usage errors (cli.go)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "config.yaml", "configuration file")
@@ -52,9 +57,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch cmd {
-	case "version":
-		fmt.Fprintln(stdout, "xmppoauth", version)
-		return 0
 	case "check-config":
 		cfg, err := config.Load(*cfgPath)
 		if err == nil {
@@ -118,6 +120,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	servers, err := listen(cfg, p, log)
 	if err != nil {
 		return err
+	}
+	if s := listenAdmin(cfg, p, db, log); s != nil {
+		servers = append(servers, s) // the admin commands' socket (admin.go)
 	}
 	engine := adhoc.New(adhoc.Options{Logger: log.With("subsystem", "adhoc")}, adhoc.Commands(p)...)
 	comp := component.New(component.Config{
