@@ -406,7 +406,8 @@ func checkRedirectURI(appType, clientHost, raw string) error {
 
 // redirectMatches compares a requested redirect URI with the registered ones:
 // exactly, except that the port of a loopback IP redirect may differ
-// (RFC 8252 §7.3).
+// (RFC 8252 §7.3). Only the port: a loopback URI with user information or a
+// fragment (which no registered URI has, RFC 6749 §3.1.2) does not match.
 func redirectMatches(registered []string, requested string) bool {
 	for _, r := range registered {
 		if r == requested {
@@ -414,7 +415,7 @@ func redirectMatches(registered []string, requested string) bool {
 		}
 	}
 	ru, err := url.Parse(requested)
-	if err != nil || ru.Scheme != "http" {
+	if err != nil || ru.Scheme != "http" || ru.User != nil || strings.Contains(requested, "#") {
 		return false
 	}
 	ip := net.ParseIP(ru.Hostname())
