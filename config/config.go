@@ -49,6 +49,8 @@ type Config struct {
 	Web Web `yaml:"web"`
 	// Ejabberd configures the token backend for ejabberd.
 	Ejabberd Ejabberd `yaml:"ejabberd"`
+	// Ops configures metrics and health probes.
+	Ops Ops `yaml:"ops"`
 
 	// file is the file name for messages; "" for Parse.
 	file string
@@ -195,6 +197,7 @@ func Default() *Config {
 		},
 		Web:      defaultWeb(),
 		Ejabberd: defaultEjabberd(),
+		Ops:      defaultOps(),
 	}
 }
 

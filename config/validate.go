@@ -167,6 +167,7 @@ func (c *Config) Validate() error {
 	}
 	v.validateWeb(c.Web)
 	v.validateEjabberd(c.Ejabberd, c.Scopes)
+	v.validateOps(c)
 	return errors.Join(v.errs...)
 }
 
