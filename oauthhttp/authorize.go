@@ -77,7 +77,6 @@ type waitPage struct {
 // Core §3.1.2.1 allows GET and POST). A browser whose session fits the
 // request goes on to consent; any other is asked for its XMPP address.
 func (h *Handler) handleAuthorize(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	params, err := authorizeParams(c.Request)
 	if err != nil {
 		h.failPage(c, err)
@@ -170,6 +169,9 @@ func authorizeParams(r *http.Request) (url.Values, error) {
 	if r.Method == http.MethodPost {
 		return readFormBody(r)
 	}
+	if tooManyFields(r.URL.RawQuery) {
+		return nil, errTooManyFields()
+	}
 	params, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, oauth.Errorf(oauth.InvalidRequest, "the request URL has a malformed query")
@@ -180,7 +182,6 @@ func authorizeParams(r *http.Request) (url.Values, error) {
 // handleSignIn takes the XMPP address from the sign-in form and starts the
 // sign-in.
 func (h *Handler) handleSignIn(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	ctx := c.Request.Context()
 	form, err := readForm(c.Request)
 	if err != nil {

@@ -81,7 +81,6 @@ func (h *Handler) issue(c *gin.Context, req oauth.AuthorizeRequest, s session) {
 // handleConsent takes the answer of the consent page: approve issues the
 // code, deny sends access_denied (RFC 6749 §4.1.2.1).
 func (h *Handler) handleConsent(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	ctx := c.Request.Context()
 	form, err := readForm(c.Request)
 	if err != nil {
@@ -152,7 +151,6 @@ func (h *Handler) handleSignOutPage(c *gin.Context) {
 // server's authorization endpoint (to sign in with another address), or to
 // the sign-out page.
 func (h *Handler) handleSignOut(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	form, err := readForm(c.Request)
 	if err != nil {
 		h.failPage(c, err)

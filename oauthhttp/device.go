@@ -55,7 +55,6 @@ const approveDeviceName = "Approve a device"
 // handleDeviceAuthorization serves RFC 8628 §3.1; the client authenticates
 // as at the token endpoint.
 func (h *Handler) handleDeviceAuthorization(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	form, err := readForm(c.Request)
 	if err != nil {
 		h.fail(c, err)
@@ -87,7 +86,6 @@ func (h *Handler) handleDevicePage(c *gin.Context) {
 // handleDeviceSubmit sends the approval request for a user code to the
 // XMPP address given; the user approves or denies it in chat.
 func (h *Handler) handleDeviceSubmit(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	form, err := readForm(c.Request)
 	if err != nil {
 		h.failPage(c, err)

@@ -53,7 +53,8 @@ type errorBody struct {
 }
 
 // fail writes err as a JSON error response. An *oauth.Error is the client's
-// business and is sent as is with the status of statusOf; anything else is
+// business and is sent as is with the status of statusOf (413 for a body
+// over the limit and 429 for a rate limit, see statusFor); anything else is
 // logged here, once, and sent as a bare server_error so that internal text
 // never reaches a client.
 func (h *Handler) fail(c *gin.Context, err error) {
@@ -61,6 +62,9 @@ func (h *Handler) fail(c *gin.Context, err error) {
 	status, known := 0, false
 	if ok {
 		status, known = statusOf[e.Code]
+	}
+	if known {
+		status = statusFor(err, e, status)
 	}
 	if !known {
 		h.log.ErrorContext(c.Request.Context(), "request failed", "path", c.Request.URL.Path, "err", err)
@@ -80,12 +84,10 @@ func (h *Handler) writeError(c *gin.Context, status int, e *oauth.Error) {
 	case oauth.InvalidToken, oauth.InsufficientScope:
 		// RFC 6750 §3.
 		c.Header("WWW-Authenticate", bearerChallenge(h.site, e))
-	case oauth.TooManyRequests:
-		wait := e.RetryAfter
-		if wait < 1 {
-			wait = 1
-		}
-		c.Header("Retry-After", strconv.Itoa(wait))
+	}
+	if e.Code == oauth.TooManyRequests || e.RetryAfter > 0 {
+		// RFC 6585 §4, RFC 9110 §10.2.3: how many seconds to wait.
+		c.Header("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
 	}
 	// Errors of the token, device and registration endpoints may follow a
 	// request carrying secrets; none of them is worth caching.

@@ -44,6 +44,9 @@ func readFormBody(r *http.Request) (url.Values, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tooManyFields(string(body)) {
+		return nil, errTooManyFields()
+	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, oauth.Errorf(oauth.InvalidRequest, "the request body is not valid form encoding")
@@ -61,28 +64,33 @@ func checkMediaType(r *http.Request, want string) error {
 	return nil
 }
 
-// readBody reads at most maxBodyBytes of the request body. Handlers also wrap
-// the body in http.MaxBytesReader, which closes the connection of a client
-// that sends more.
+// readBody reads the request body, at most the limit Handler.boundBody put
+// in the request's context (DefaultMaxBodyBytes without one, as for the
+// exported parsers called on their own); a larger body is invalid_request
+// with status 413.
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	limit := bodyLimit(r.Context())
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge) || len(body) > maxBodyBytes:
-		return nil, oauth.Errorf(oauth.InvalidRequest, "the request body is larger than %d bytes", maxBodyBytes)
+	case errors.As(err, &tooLarge):
+		return nil, errTooLarge(min(tooLarge.Limit, limit))
+	case int64(len(body)) > limit:
+		return nil, errTooLarge(limit)
 	case err != nil:
 		return nil, oauth.Errorf(oauth.InvalidRequest, "the request body could not be read")
 	}
 	return body, nil
 }
 
-// limitBody bounds the request body of a handler.
+// limitBody bounds the request body to DefaultMaxBodyBytes, for the
+// ejabberd backend, which is served outside a Handler and has no Limits.
 func limitBody(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, DefaultMaxBodyBytes)
 	}
 }
 

@@ -17,12 +17,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/xmppoauth/xmppoauth/internal/ratelimit"
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
-
-// maxBodyBytes bounds every request body. OAuth requests are a handful of
-// short parameters; registration metadata is the largest and fits easily.
-const maxBodyBytes = 64 << 10
 
 // Options configure a [Handler]. The zero value is usable: built-in look,
 // no remembered sessions, consent asked every time, no password sign-in.
@@ -60,6 +57,16 @@ type Options struct {
 	// Passwords, when set, offers signing in with the XMPP password, which
 	// it checks (see [C2SPasswordChecker]). Nil: approval in chat only.
 	Passwords PasswordChecker
+	// Limits bound request rates per client address and request sizes;
+	// zero fields take the defaults.
+	Limits Limits
+	// TrustedProxies are the addresses (IPs or CIDR prefixes) of reverse
+	// proxies in front of the server. Only a request from one of them has
+	// its client address taken from X-Forwarded-For (or X-Real-IP); any
+	// other request's is the connection's peer. Empty: no proxy is trusted,
+	// so behind a proxy every request would count against the proxy's
+	// address in the per-address limits.
+	TrustedProxies []string
 	// TOSURI and PolicyURI are the service's terms of service and privacy
 	// policy, absolute http(s) URLs. Each one set is advertised in the
 	// metadata (op_tos_uri, op_policy_uri: RFC 8414 §2, OpenID Connect
@@ -93,6 +100,12 @@ func (o Options) Validate() error {
 		}
 	}
 	if _, err := logoOrigin(o.LogoURL); err != nil {
+		errs = append(errs, err)
+	}
+	if err := o.Limits.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := validateProxies(o.TrustedProxies); err != nil {
 		errs = append(errs, err)
 	}
 	for _, d := range []struct{ name, v string }{{"terms of service", o.TOSURI}, {"privacy policy", o.PolicyURI}} {
@@ -131,9 +144,13 @@ type Handler struct {
 	sessionLife time.Duration
 	skipConsent bool
 	passwords   PasswordChecker
-	pwTries     *limiter
+	pwTries     *ratelimit.Limiter
 	tos, policy string // terms of service and privacy policy URLs, "" for none
 	observer    Observer
+
+	ipLimits ipLimits
+	maxBody  int64    // Limits.MaxBodyBytes
+	proxies  []string // Options.TrustedProxies
 }
 
 // New returns a Handler serving p. It panics if the issuer in p's
@@ -184,7 +201,11 @@ func New(p *oauth.Provider, opts Options) *Handler {
 	if origin != "" {
 		h.csp += "; img-src 'self' " + origin
 	}
-	h.pwTries = newLimiter(passwordAttempts, passwordWindow, h.now)
+	h.pwTries = ratelimit.New(passwordAttempts, passwordWindow, 0, h.now)
+	limits := opts.Limits.withDefaults()
+	h.ipLimits = newIPLimits(limits, h.now)
+	h.maxBody = limits.MaxBodyBytes
+	h.proxies = slices.Clone(opts.TrustedProxies)
 	h.engine = h.routes()
 	return h
 }
@@ -206,10 +227,12 @@ func (h *Handler) routes() *gin.Engine {
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	if err := e.SetTrustedProxies(nil); err != nil {
+	// gin trusts every proxy unless told otherwise; only the configured
+	// ones may set the client address (Options.TrustedProxies).
+	if err := e.SetTrustedProxies(h.proxies); err != nil {
 		panic(fmt.Sprintf("oauthhttp: set trusted proxies: %v", err))
 	}
-	e.Use(h.logRequests, baseHeaders, gin.CustomRecoveryWithWriter(nil, h.recovered))
+	e.Use(h.logRequests, baseHeaders, gin.CustomRecoveryWithWriter(nil, h.recovered), h.boundBody)
 	e.NoRoute(func(c *gin.Context) { c.String(http.StatusNotFound, "404 page not found\n") })
 	e.NoMethod(func(c *gin.Context) {
 		h.writeError(c, http.StatusMethodNotAllowed, &oauth.Error{Code: oauth.InvalidRequest, Description: "method not allowed"})
@@ -227,20 +250,20 @@ func (h *Handler) routes() *gin.Engine {
 	g.OPTIONS("/.well-known/openid-configuration", h.cors)
 	g.OPTIONS("/jwks", h.cors)
 
-	g.POST("/register", h.handleRegister)
+	g.POST("/register", h.limitRegistration, h.handleRegister)
 	g.GET("/register/:client_id", h.handleReadRegistration)
 	g.PUT("/register/:client_id", h.handleUpdateRegistration)
 	g.DELETE("/register/:client_id", h.handleDeleteRegistration)
 
 	if h.grantEnabled(oauth.GrantAuthorizationCode) {
-		g.GET("/authorize", h.handleAuthorize)
-		g.POST("/authorize", h.handleAuthorize)
-		g.POST("/authorize/signin", h.handleSignIn)
+		g.GET("/authorize", h.limitAuthorize, h.handleAuthorize)
+		g.POST("/authorize", h.limitAuthorize, h.handleAuthorize)
+		g.POST("/authorize/signin", h.limitAuthorize, h.handleSignIn)
 		g.GET("/authorize/wait/:id", h.handleWait)
 		g.GET("/authorize/wait/:id/status", h.handleWaitStatus)
-		g.POST("/authorize/consent", h.handleConsent)
+		g.POST("/authorize/consent", h.limitAuthorize, h.handleConsent)
 		if h.passwords != nil {
-			g.POST("/authorize/password", h.handlePassword)
+			g.POST("/authorize/password", h.limitAuthorize, h.handlePassword)
 		}
 		g.GET("/signout", h.handleSignOutPage)
 		g.POST("/signout", h.handleSignOut)
@@ -249,7 +272,7 @@ func (h *Handler) routes() *gin.Engine {
 	if h.grantEnabled(oauth.GrantDeviceCode) {
 		g.POST("/device_authorization", h.handleDeviceAuthorization)
 		g.GET("/device", h.handleDevicePage)
-		g.POST("/device", h.handleDeviceSubmit)
+		g.POST("/device", h.limitAuthorize, h.handleDeviceSubmit)
 		g.GET("/device/sent", h.handleDeviceSent)
 	}
 	g.POST("/revoke", h.handleRevoke)

@@ -263,7 +263,7 @@ type errorPage struct {
 // logged and shown as a generic fault.
 func (h *Handler) failPage(c *gin.Context, err error) {
 	if e, ok := oauth.AsError(err); ok && userFacing(e) {
-		status := pageStatus(e)
+		status := statusFor(err, e, pageStatus(e))
 		if e.Code == oauth.TooManyRequests {
 			c.Header("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
 		}

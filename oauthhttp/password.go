@@ -13,12 +13,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"gosrc.io/xmpp/stanza"
 
+	"github.com/xmppoauth/xmppoauth/internal/ratelimit"
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
@@ -192,53 +192,9 @@ const (
 	passwordWindow   = 5 * time.Minute
 )
 
-// limiter counts events per key in fixed windows.
-type limiter struct {
-	mu     sync.Mutex
-	count  int
-	window time.Duration
-	now    func() time.Time
-	seen   map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
-
-func newLimiter(count int, win time.Duration, now func() time.Time) *limiter {
-	return &limiter{count: count, window: win, now: now, seen: make(map[string]*window)}
-}
-
-// allow records an event for key and reports whether it is within the
-// limit, and if not, how many seconds remain until it is.
-func (l *limiter) allow(key string) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.seen) > 10000 { // drop windows that ended, so the map stays small
-		for k, w := range l.seen {
-			if now.Sub(w.start) >= l.window {
-				delete(l.seen, k)
-			}
-		}
-	}
-	w, ok := l.seen[key]
-	if !ok || now.Sub(w.start) >= l.window {
-		w = &window{start: now}
-		l.seen[key] = w
-	}
-	if w.n >= l.count {
-		return false, int((w.start.Add(l.window).Sub(now) + time.Second - 1) / time.Second)
-	}
-	w.n++
-	return true, 0
-}
-
 // handlePassword signs in with the XMPP address and password of the
 // sign-in page's password form, then goes on to consent.
 func (h *Handler) handlePassword(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	ctx := c.Request.Context()
 	form, err := readForm(c.Request)
 	if err != nil {
@@ -273,9 +229,10 @@ func (h *Handler) handlePassword(c *gin.Context) {
 		again(pageStatus(e), describe(e))
 		return
 	}
-	if ok, wait := h.pwTries.allow(jid); !ok {
-		c.Header("Retry-After", strconv.Itoa(wait))
-		again(http.StatusTooManyRequests, "Too many wrong passwords. Wait "+waitText(wait)+", then try again, or approve the sign-in in your chat app instead.")
+	if ok, wait := h.pwTries.Allow(jid); !ok {
+		secs := ratelimit.Seconds(wait)
+		c.Header("Retry-After", strconv.Itoa(secs))
+		again(http.StatusTooManyRequests, "Too many wrong passwords. Wait "+waitText(secs)+", then try again, or approve the sign-in in your chat app instead.")
 		return
 	}
 	err = h.passwords.CheckPassword(ctx, jid, password)

@@ -27,7 +27,6 @@ type registrationResponse struct {
 // handleRegister serves RFC 7591 §3.1. The initial access token, if the
 // deployment requires one, comes as a bearer token.
 func (h *Handler) handleRegister(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	token, err := bearerToken(c.Request)
 	if err != nil {
 		h.fail(c, err)
@@ -63,7 +62,6 @@ func (h *Handler) handleReadRegistration(c *gin.Context) {
 // handleUpdateRegistration serves RFC 7592 §2.2: the body replaces the
 // client's metadata, and its client_id must be the one in the URL.
 func (h *Handler) handleUpdateRegistration(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	token, ok := h.registrationToken(c)
 	if !ok {
 		return
@@ -145,7 +143,7 @@ func (h *Handler) writeRegistration(c *gin.Context, status int, reg oauth.Client
 	c.JSON(status, resp)
 }
 
-// readRegistration reads a JSON registration body of at most 64 KiB.
+// readRegistration reads a JSON registration body (of at most the body limit).
 func readRegistration(r *http.Request) (oauth.ClientMetadata, string, error) {
 	if err := checkMediaType(r, "application/json"); err != nil {
 		return oauth.ClientMetadata{}, "", err

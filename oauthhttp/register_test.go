@@ -36,7 +36,7 @@ func TestRegister(t *testing.T) {
 		{name: "member names are case-sensitive", contentType: "application/json", body: `{"CLIENT_NAME":"x","grant_types":["client_credentials"]}`, wantStatus: http.StatusBadRequest, wantError: oauth.InvalidClientMetadata},
 		{name: "missing name", contentType: "application/json", body: `{"grant_types":["client_credentials"]}`, wantStatus: http.StatusBadRequest, wantError: oauth.InvalidClientMetadata},
 		{name: "bad redirect URI", contentType: "application/json", body: `{"client_name":"x","application_type":"native","redirect_uris":["javascript:alert(1)"]}`, wantStatus: http.StatusBadRequest, wantError: oauth.InvalidRedirectURI},
-		{name: "body too large", contentType: "application/json", body: `{"client_name":"` + strings.Repeat("a", 70<<10) + `"}`, wantStatus: http.StatusBadRequest, wantError: oauth.InvalidRequest},
+		{name: "body too large", contentType: "application/json", body: `{"client_name":"` + strings.Repeat("a", 70<<10) + `"}`, wantStatus: http.StatusRequestEntityTooLarge, wantError: oauth.InvalidRequest},
 		{name: "closed without token", closed: true, contentType: "application/json", body: nativeMetadata, wantStatus: http.StatusUnauthorized, wantError: oauth.InvalidToken, wantBearer: true},
 		{name: "closed with wrong token", closed: true, contentType: "application/json", auth: "Bearer nope", body: nativeMetadata, wantStatus: http.StatusUnauthorized, wantError: oauth.InvalidToken, wantBearer: true},
 		{name: "closed with Basic", closed: true, contentType: "application/json", auth: basic("a", "b"), body: nativeMetadata, wantStatus: http.StatusUnauthorized, wantError: oauth.InvalidToken, wantBearer: true},

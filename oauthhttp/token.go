@@ -12,7 +12,6 @@ import (
 // grant; the core runs the shared steps (client authentication, grant type
 // allowed for the client, scope policy) for all of them.
 func (h *Handler) handleToken(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	cred, req, err := ParseTokenRequest(c.Request)
 	if err != nil {
 		h.fail(c, err)

@@ -13,7 +13,6 @@ import (
 // form body (§2.2); never in the URL query (§2.3 is not supported, as it
 // leaks tokens into logs). Failures carry an RFC 6750 §3 challenge.
 func (h *Handler) handleUserInfo(c *gin.Context) {
-	limitBody(c.Writer, c.Request)
 	token, err := userInfoToken(c.Request)
 	if err != nil {
 		h.fail(c, err)
