@@ -255,15 +255,36 @@ func deviceText(app oauth.AppInfo, scopes []oauth.ScopeInfo, code string) string
 
 // failText turns a core error into a sentence for the user; faults are
 // logged and not shown.
+//
+// A rate limit (too many wrong codes, for this user or for everyone) is
+// answered in words, like every other chat reply, and reads as the error
+// note of the "Approve a device" command does: what was limited, and how long
+// to wait. It is not a policy-violation message error: the user's message
+// was delivered and understood, and clients show message errors as a failed
+// delivery, without the advice. Stanza paths (XEP-0494's IQs) answer
+// policy-violation; see camError.
 func (b *Bridge) failText(ctx context.Context, err error) string {
 	if e, ok := oauth.AsError(err); ok {
 		if e.Code == oauth.TooManyRequests {
-			return fmt.Sprintf("Too many wrong codes. Wait %d seconds, then try again.", max(e.RetryAfter, 1))
+			reason, _, _ := strings.Cut(e.Description, ";")
+			return fmt.Sprintf("%s. Wait %s, then try again.", capitalize(reason), waitText(e.RetryAfter))
 		}
 		return capitalize(e.Description) + "."
 	}
 	b.log.ErrorContext(ctx, "chat request failed", "err", err)
 	return "Sorry, something went wrong on our side. Please try again in a moment."
+}
+
+// waitText says how long to wait in words, as the commands do.
+func waitText(secs int) string {
+	switch {
+	case secs <= 1:
+		return "a second"
+	case secs < 120:
+		return fmt.Sprintf("%d seconds", secs)
+	default:
+		return fmt.Sprintf("%d minutes", (secs+59)/60)
+	}
 }
 
 func capitalize(s string) string {
