@@ -331,11 +331,12 @@ func (p *Provider) CheckUser(jid string) error {
 // NormalizeJID lower-cases the domain (and localpart, as XMPP localparts
 // compare case-insensitively) of a bare JID and drops any resource.
 func NormalizeJID(jid string) string {
-	jid = strings.TrimSpace(jid)
 	if i := strings.IndexByte(jid, '/'); i >= 0 {
 		jid = jid[:i]
 	}
-	return strings.ToLower(jid)
+	// Trimmed after the resource is cut, so that "a@b /r" loses its space
+	// too and normalizing twice changes nothing.
+	return strings.ToLower(strings.TrimSpace(jid))
 }
 
 func validScopeToken(s string) bool {
