@@ -228,10 +228,14 @@ type adminClient struct {
 
 // dialAdmin returns a client of the admin socket at path if a service
 // answers there, or nil if there is no socket or nobody answers (a socket
-// left behind by a killed process).
-func dialAdmin(ctx context.Context, path string) *adminClient {
+// left behind by a killed process). A socket this user may not use is an
+// error: the service runs, as another user.
+func dialAdmin(ctx context.Context, path string) (*adminClient, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil
+		if errors.Is(err, os.ErrPermission) {
+			return nil, fmt.Errorf("admin socket: %w (run the command as the service's user)", err)
+		}
+		return nil, nil
 	}
 	c := &adminClient{http: &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -243,9 +247,12 @@ func dialAdmin(ctx context.Context, path string) *adminClient {
 	defer cancel()
 	var p pingResponse
 	if err := c.do(ctx, http.MethodGet, "/v1/ping", nil, &p); err != nil {
-		return nil
+		if errors.Is(err, os.ErrPermission) {
+			return nil, fmt.Errorf("%w (run the command as the service's user)", err)
+		}
+		return nil, nil
 	}
-	return c
+	return c, nil
 }
 
 // do sends a request with body (if not nil) as JSON and decodes the

@@ -425,7 +425,11 @@ func (s *session) admin(ctx context.Context) (admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c := dialAdmin(ctx, adminSocket(cfg)); c != nil {
+	c, err := dialAdmin(ctx, adminSocket(cfg))
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
 		return c, nil
 	}
 	if _, err := os.Stat(cfg.DataDir); err != nil {
@@ -772,7 +776,9 @@ func runRestore(ctx context.Context, s *session, o *options, args []string) erro
 	if err != nil {
 		return err
 	}
-	if c := dialAdmin(ctx, adminSocket(cfg)); c != nil {
+	if c, err := dialAdmin(ctx, adminSocket(cfg)); err != nil {
+		return err
+	} else if c != nil {
 		return fmt.Errorf("the service is running (its admin socket %s answers): stop it before restoring", adminSocket(cfg))
 	}
 	file := args[0]
