@@ -124,7 +124,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if s := listenAdmin(cfg, p, db, log); s != nil {
 		servers = append(servers, s) // the admin commands' socket (admin.go)
 	}
-	engine := adhoc.New(adhoc.Options{Logger: log.With("subsystem", "adhoc")}, adhoc.Commands(p)...)
+	engine := adhoc.New(adhoc.Options{Logger: log.With("subsystem", "adhoc"),
+		MaxSessionsPerJID: cfg.Limits.AdhocSessionsPerJID, MaxSessions: cfg.Limits.AdhocSessionsTotal}, adhoc.Commands(p)...)
 	comp := component.New(component.Config{
 		Address:     cfg.Component.Address,
 		Domain:      cfg.Component.Domain,
@@ -264,6 +265,12 @@ func webOptions(cfg *config.Config, log *slog.Logger) oauthhttp.Options {
 		SkipConsent:     cfg.Web.SkipConsent,
 		TOSURI:          cfg.Web.TOSURI,
 		PolicyURI:       cfg.Web.PolicyURI,
+		TrustedProxies:  cfg.HTTP.TrustedProxies,
+		Limits: oauthhttp.Limits{
+			RegistrationPerIP: oauth.Rate(cfg.Limits.RegistrationPerIP),
+			AuthorizePerIP:    oauth.Rate(cfg.Limits.AuthorizePerIP),
+			MaxBodyBytes:      int64(cfg.Limits.MaxBodyBytes),
+		},
 	}
 	if pw := cfg.Web.PasswordSignIn; pw.Enabled {
 		o.Passwords = &oauthhttp.C2SPasswordChecker{Address: pw.Address, RequireTLS: pw.RequireTLS}

@@ -43,7 +43,7 @@ type Config struct {
 	Scopes map[string]string `yaml:"scopes"`
 	// ResourceServers may introspect tokens (RFC 7662).
 	ResourceServers []ResourceServer `yaml:"resource_servers"`
-	// Limits are per-user rate limits.
+	// Limits are rate limits and size bounds (see config/limits.go).
 	Limits Limits `yaml:"limits"`
 	// Web configures the browser pages.
 	Web Web `yaml:"web"`
@@ -65,6 +65,9 @@ type Config struct {
 type HTTP struct {
 	// Listen is the host:port to listen on.
 	Listen string `yaml:"listen"`
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR
+	// prefixes) whose X-Forwarded-For header names the client address.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Store configures the Badger database.
@@ -144,12 +147,28 @@ type ResourceServer struct {
 	SecretFile string `yaml:"secret_file"`
 }
 
-// Limits are rate limits per user.
+// Limits are rate limits per user, client and address, and size bounds.
 type Limits struct {
 	// UserCodeAttempts bounds wrong device user codes per JID (RFC 8628 §5.1).
 	UserCodeAttempts Rate `yaml:"user_code_attempts"`
+	// UserCodeAttemptsTotal bounds wrong device user codes of all users
+	// together.
+	UserCodeAttemptsTotal Rate `yaml:"user_code_attempts_total"`
 	// SignInPushes bounds approval requests pushed to one JID.
 	SignInPushes Rate `yaml:"sign_in_pushes"`
+	// ClientAuthFailures bounds failed authentications per confidential
+	// client.
+	ClientAuthFailures Rate `yaml:"client_auth_failures"`
+	// RegistrationPerIP bounds client registrations per client address.
+	RegistrationPerIP Rate `yaml:"registration_per_ip"`
+	// AuthorizePerIP bounds the sign-in flow's requests per client address.
+	AuthorizePerIP Rate `yaml:"authorize_per_ip"`
+	// MaxBodyBytes bounds every HTTP request body.
+	MaxBodyBytes int `yaml:"max_body_bytes"`
+	// AdhocSessionsPerJID bounds the ad-hoc command sessions one user holds.
+	AdhocSessionsPerJID int `yaml:"adhoc_sessions_per_jid"`
+	// AdhocSessionsTotal bounds the ad-hoc command sessions of all users.
+	AdhocSessionsTotal int `yaml:"adhoc_sessions_total"`
 }
 
 // Log levels accepted by log_level.
@@ -191,10 +210,7 @@ func Default() *Config {
 		Registration: Registration{
 			Open: true,
 		},
-		Limits: Limits{
-			UserCodeAttempts: Rate{Count: 5, Window: time.Minute},
-			SignInPushes:     Rate{Count: 5, Window: time.Minute},
-		},
+		Limits: defaultLimits(),
 		Web:      defaultWeb(),
 		Ejabberd: defaultEjabberd(),
 		Ops:      defaultOps(),

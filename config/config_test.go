@@ -423,7 +423,7 @@ grant_types: [authorization_code, client_credentials]
 registration: {open: false, initial_access_tokens: [` + secret32 + `]}
 scopes: {calendar: Read your calendar}
 resource_servers: [{id: api, secret: ` + secret32 + `}]
-limits: {user_code_attempts: 3/30s, sign_in_pushes: 4/2m}
+limits: {user_code_attempts: 3/30s, user_code_attempts_total: 50/1m, client_auth_failures: 6/5m, sign_in_pushes: 4/2m}
 `))
 	if err != nil {
 		t.Fatalf("Parse = %v", err)
@@ -447,8 +447,10 @@ limits: {user_code_attempts: 3/30s, sign_in_pushes: 4/2m}
 		DeviceVerificationURI: "https://ex.org/d",
 		KeyPublishDelay:       2 * time.Hour,
 		Limits: oauth.Limits{
-			UserCodeAttempts: oauth.Rate{Count: 3, Window: 30 * time.Second},
-			SignInPushes:     oauth.Rate{Count: 4, Window: 2 * time.Minute},
+			UserCodeAttempts:      oauth.Rate{Count: 3, Window: 30 * time.Second},
+			UserCodeAttemptsTotal: oauth.Rate{Count: 50, Window: time.Minute},
+			ClientAuthFailures:    oauth.Rate{Count: 6, Window: 5 * time.Minute},
+			SignInPushes:          oauth.Rate{Count: 4, Window: 2 * time.Minute},
 		},
 	}
 	if !reflect.DeepEqual(got, want) {

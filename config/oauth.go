@@ -38,8 +38,10 @@ func (c *Config) OAuthConfig() oauth.Config {
 		DeviceVerificationURI: c.Device.VerificationURI,
 		KeyPublishDelay:       time.Duration(c.Keys.PublishDelay),
 		Limits: oauth.Limits{
-			UserCodeAttempts: oauth.Rate(c.Limits.UserCodeAttempts),
-			SignInPushes:     oauth.Rate(c.Limits.SignInPushes),
+			UserCodeAttempts:      oauth.Rate(c.Limits.UserCodeAttempts),
+			UserCodeAttemptsTotal: oauth.Rate(c.Limits.UserCodeAttemptsTotal),
+			ClientAuthFailures:    oauth.Rate(c.Limits.ClientAuthFailures),
+			SignInPushes:          oauth.Rate(c.Limits.SignInPushes),
 		},
 	}
 }

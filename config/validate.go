@@ -151,20 +151,8 @@ func (c *Config) Validate() error {
 		}
 	}
 
-	for _, r := range []struct {
-		key  string
-		rate Rate
-	}{
-		{"limits.user_code_attempts", c.Limits.UserCodeAttempts},
-		{"limits.sign_in_pushes", c.Limits.SignInPushes},
-	} {
-		if r.rate.Count < 1 {
-			v.add(r.key, "count must be at least 1, got %d", r.rate.Count)
-		}
-		if r.rate.Window < time.Second || r.rate.Window > 24*time.Hour {
-			v.add(r.key, "window must be between 1s and 24h, got %v", r.rate.Window)
-		}
-	}
+	v.validateLimits(c.Limits)
+	v.validateProxies(c.HTTP.TrustedProxies)
 	v.validateWeb(c.Web)
 	v.validateEjabberd(c.Ejabberd, c.Scopes)
 	v.validateOps(c)
