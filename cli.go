@@ -439,7 +439,7 @@ func (s *session) admin(ctx context.Context) (admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := newCore(ctx, cfg, db, nil, s.logger())
+	p, err := newCore(ctx, cfg, db, nil, nil, s.logger())
 	if err != nil {
 		return nil, err
 	}

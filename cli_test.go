@@ -83,7 +83,7 @@ func withCore(t *testing.T, path string, f func(p *oauth.Provider)) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	p, err := newCore(t.Context(), cfg, db, nil, slog.New(slog.DiscardHandler))
+	p, err := newCore(t.Context(), cfg, db, nil, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

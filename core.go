@@ -21,11 +21,13 @@ func openStore(cfg *config.Config, log *slog.Logger) (*store.DB, error) {
 }
 
 // newCore builds the core on the store as configured. notifier pushes
-// approvals to users (nil for the admin commands, which push nothing).
-func newCore(ctx context.Context, cfg *config.Config, db oauth.Store, notifier oauth.Notifier, log *slog.Logger) (*oauth.Provider, error) {
+// approvals to users (nil for the admin commands, which push nothing);
+// observer counts tokens issued for metrics (nil: none kept).
+func newCore(ctx context.Context, cfg *config.Config, db oauth.Store, notifier oauth.Notifier, observer oauth.Observer, log *slog.Logger) (*oauth.Provider, error) {
 	oc := cfg.OAuthConfig()
 	oc.Logger = log.With("subsystem", "oauth")
 	oc.Notifier = notifier
+	oc.Observer = observer
 	p, err := oauth.New(ctx, oc, db)
 	if err != nil {
 		return nil, err

@@ -111,20 +111,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// The core pushes approvals through the bridge, which needs the core to
 	// answer them: make the bridge, then the core, then wire the bridge.
 	bridge := component.NewBridge(cfg.SiteName, cfg.XMPP.Admins, log.With("subsystem", "xmpp"))
-	p, err := newCore(ctx, cfg, db, bridge, log)
+	o := newOps(cfg, log) // metrics and health probes (ops.go)
+	p, err := newCore(ctx, cfg, db, bridge, o.coreObserver(), log)
 	if err != nil {
 		return err
 	}
-	// Listen before the component runs, so that a port in use stops
-	// start-up before anything else has started.
-	servers, err := listen(cfg, p, log)
-	if err != nil {
-		return err
-	}
-	if s := listenAdmin(cfg, p, db, log); s != nil {
-		servers = append(servers, s) // the admin commands' socket (admin.go)
-	}
-	engine := adhoc.New(adhoc.Options{Logger: log.With("subsystem", "adhoc"),
+	engine := adhoc.New(adhoc.Options{Logger: log.With("subsystem", "adhoc"), Observer: o.adhocObserver(),
 		MaxSessionsPerJID: cfg.Limits.AdhocSessionsPerJID, MaxSessions: cfg.Limits.AdhocSessionsTotal}, adhoc.Commands(p)...)
 	comp := component.New(component.Config{
 		Address:     cfg.Component.Address,
@@ -134,8 +126,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Name:        cfg.SiteName,
 		Version:     version,
 		Logger:      log.With("subsystem", "component"),
+		Observer:    o.componentObserver(),
 	}, bridge.Handlers(p, engine, component.CAMHandlers(p)))
 	bridge.Attach(comp)
+	o.watch(p, db, comp, cfg.Component.Address)
+	// Listen before the component runs, so that a port in use stops
+	// start-up before anything else has started.
+	servers, err := listen(cfg, p, o, log)
+	if err != nil {
+		return err
+	}
+	if s := listenAdmin(cfg, p, db, log); s != nil {
+		servers = append(servers, s) // the admin commands' socket (admin.go)
+	}
 	compDone := make(chan error, 1)
 	go func() { compDone <- comp.Run(ctx) }()
 
@@ -180,11 +183,12 @@ type server struct {
 	ln   net.Listener
 }
 
-// listen opens the HTTP listeners: http.listen for the web side, and
-// ejabberd.listen, when set, for ejabberd's token backend, which is kept
-// off the public listener.
-func listen(cfg *config.Config, p *oauth.Provider, log *slog.Logger) ([]*server, error) {
-	web, err := webHandler(cfg, p, log)
+// listen opens the HTTP listeners: http.listen for the web side (with the
+// health probes of o), ejabberd.listen, when set, for ejabberd's token
+// backend, and ops.listen, when set, for metrics and probes; both are kept
+// off the public listener. o may be nil: no probes and no metrics.
+func listen(cfg *config.Config, p *oauth.Provider, o *ops, log *slog.Logger) ([]*server, error) {
+	web, err := webHandler(cfg, p, o, log)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +199,10 @@ func listen(cfg *config.Config, p *oauth.Provider, log *slog.Logger) ([]*server,
 	wants := []want{{"http", cfg.HTTP.Listen, web}}
 	if cfg.Ejabberd.Listen != "" {
 		h := oauthhttp.EjabberdHandler(p, ejabberdOptions(cfg, log.With("subsystem", "ejabberd")))
-		wants = append(wants, want{"ejabberd", cfg.Ejabberd.Listen, h})
+		wants = append(wants, want{"ejabberd", cfg.Ejabberd.Listen, o.instrument("ejabberd", h)})
+	}
+	if cfg.Ops.Listen != "" && o != nil {
+		wants = append(wants, want{"ops", cfg.Ops.Listen, o.handler()})
 	}
 	var servers []*server
 	for _, w := range wants {
@@ -230,8 +237,8 @@ func newHTTPServer(h http.Handler) *http.Server {
 const xmppLoginPath = "/xmpp/userinfo"
 
 // webHandler is the main listener's handler: package oauthhttp's endpoints,
-// with the XMPP login check beside them.
-func webHandler(cfg *config.Config, p *oauth.Provider, log *slog.Logger) (http.Handler, error) {
+// with the XMPP login check and the health probes of o beside them.
+func webHandler(cfg *config.Config, p *oauth.Provider, o *ops, log *slog.Logger) (http.Handler, error) {
 	u, err := url.Parse(cfg.Issuer)
 	if err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
@@ -239,11 +246,14 @@ func webHandler(cfg *config.Config, p *oauth.Provider, log *slog.Logger) (http.H
 	mux := http.NewServeMux()
 	// EscapedPath keeps characters that patterns read as wildcards, such
 	// as "{", escaped; the mux matches them against the escaped request path.
-	mux.Handle(strings.TrimSuffix(u.EscapedPath(), "/")+xmppLoginPath, oauthhttp.XMPPLoginHandler(p, oauthhttp.XMPPLoginOptions{
+	loginPath := strings.TrimSuffix(u.EscapedPath(), "/") + xmppLoginPath
+	mux.Handle(loginPath, o.instrument(loginPath, oauthhttp.XMPPLoginHandler(p, oauthhttp.XMPPLoginOptions{
 		Realm:  cfg.SiteName,
 		Logger: log.With("subsystem", "xmpp_login"),
-	}))
+	})))
+	o.mount(mux, false) // /healthz and /readyz; /metrics only on ops.listen
 	web := webOptions(cfg, log.With("subsystem", "http"))
+	web.Observer = o.httpObserver()
 	if len(web.SessionKey) == 0 {
 		log.Info("no web.session.secret: browser sessions end when xmppoauth restarts")
 	}

@@ -132,7 +132,7 @@ ejabberd: {listen: "127.0.0.1:0", secret: ` + ejabberdSecret + `}
 		t.Fatalf("config.Parse: %v", err)
 	}
 	p := newProvider(t, cfg)
-	servers, err := listen(cfg, p, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	servers, err := listen(cfg, p, nil, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
@@ -186,7 +186,7 @@ func TestListenFailsOnAPortInUse(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.Parse: %v", err)
 	}
-	_, err = listen(cfg, newProvider(t, cfg), slog.New(slog.DiscardHandler))
+	_, err = listen(cfg, newProvider(t, cfg), nil, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "ejabberd: listen on "+busy.Addr().String()) {
 		t.Errorf("listen = %v, want an ejabberd listen error", err)
 	}
