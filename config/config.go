@@ -210,7 +210,7 @@ func Default() *Config {
 		Registration: Registration{
 			Open: true,
 		},
-		Limits: defaultLimits(),
+		Limits:   defaultLimits(),
 		Web:      defaultWeb(),
 		Ejabberd: defaultEjabberd(),
 		Ops:      defaultOps(),
