@@ -3,11 +3,13 @@ package oauthhttp_test
 import (
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauth/storetest"
@@ -22,6 +24,9 @@ import (
 
 // fuzzIssuer is the issuer of the fuzzed provider; nothing listens there.
 const fuzzIssuer = "https://auth.example.test"
+
+// unlimited is a rate limit that fuzzing does not reach.
+var unlimited = oauth.Rate{Count: math.MaxInt32, Window: time.Second}
 
 // fuzzServer is the web side and ejabberd's token backend of one provider.
 type fuzzServer struct {
@@ -44,14 +49,20 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		OpenRegistration: true,
 		GrantTypes:       []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantDeviceCode, oauth.GrantClientCredentials},
 		ResourceServers:  []oauth.ResourceServer{{ID: "api", Secret: "api-secret"}},
-		Logger:           slog.New(slog.DiscardHandler),
+		// Rate limits have tests of their own; here they would turn every
+		// input after the first few into the same 429.
+		Limits: oauth.Limits{ClientAuthFailures: unlimited},
+		Logger: slog.New(slog.DiscardHandler),
 	}, storetest.Memory())
 	if err != nil {
 		f.Fatalf("oauth.New: %v", err)
 	}
 	s := &fuzzServer{
-		p:   p,
-		web: oauthhttp.New(p, oauthhttp.Options{Logger: slog.New(slog.DiscardHandler), SiteName: "Fuzz"}),
+		p: p,
+		web: oauthhttp.New(p, oauthhttp.Options{
+			Logger: slog.New(slog.DiscardHandler), SiteName: "Fuzz",
+			Limits: oauthhttp.Limits{RegistrationPerIP: unlimited, AuthorizePerIP: unlimited},
+		}),
 		ejabberd: oauthhttp.EjabberdHandler(p, oauthhttp.EjabberdOptions{
 			Secret: ejabberdSecret,
 			Scopes: map[string][]string{oauth.ScopeXMPP: {"ejabberd:user"}},
