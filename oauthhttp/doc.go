@@ -45,4 +45,11 @@
 // page links to the component's "Approve a device" command with an xmpp:
 // URI (RFC 5122; XEP-0050 §2.5, XEP-0147) and shows
 // verification_uri_complete as a QR code (ISO/IEC 18004, rsc.io/qr).
+//
+// Limits (see [Limits]): registrations and the sign-in flow's requests are
+// counted per client address (gin's client IP, which trusts X-Forwarded-For
+// only from [Options.TrustedProxies]); over a limit the answer is 429 Too
+// Many Requests with Retry-After (RFC 6585 §4), a JSON error on API
+// endpoints and an error page on browser pages. Every body is bounded (413,
+// RFC 9110 §15.5.14), and forms and queries have at most 100 parameters.
 package oauthhttp
