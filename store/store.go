@@ -130,6 +130,9 @@ type DB struct {
 	rotations   chan *rotation
 	quit        chan struct{}
 	rotatorDone chan struct{}
+	// adviserDone is closed when the read-ahead adviser (readahead.go)
+	// has stopped.
+	adviserDone chan struct{}
 }
 
 var _ oauth.Store = (*DB)(nil)
@@ -158,13 +161,19 @@ func open(dir string, opts Options, tune func(badger.Options) badger.Options) (*
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
 	s := &DB{db: bdb, log: log, inMemory: opts.InMemory,
-		rotations: make(chan *rotation), quit: make(chan struct{}), rotatorDone: make(chan struct{})}
+		rotations: make(chan *rotation), quit: make(chan struct{}), rotatorDone: make(chan struct{}),
+		adviserDone: make(chan struct{})}
 	s.locks.seed = maphash.MakeSeed()
 	if err := s.checkSchema(); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
 	go s.rotator(s.quit)
+	if opts.InMemory {
+		close(s.adviserDone)
+	} else {
+		go s.adviser(dir, s.quit, s.adviserDone)
+	}
 	return s, nil
 }
 
@@ -176,6 +185,7 @@ func (s *DB) Close() error {
 		close(s.quit)
 	}
 	<-s.rotatorDone
+	<-s.adviserDone
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
