@@ -45,6 +45,7 @@ type options struct {
 	logLvl  slog.Level
 
 	cpuProfile string
+	memProfile string
 
 	memory         bool
 	introspections int
@@ -109,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.rs.secret, "rs-secret", "", "with -target: the resource server's secret (or XMPPOAUTH_LOAD_RS_SECRET)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the phases (server and load generator together) to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile (live objects after a garbage collection) to this file at the end")
 	level := fs.String("log-level", "warn", "log level of the in-process server: debug, info, warn, error")
 	fs.BoolVar(&o.memory, "memory", false, "memory check: store -grants grants with a token each, then serve introspections and report RSS")
 	fs.IntVar(&o.introspections, "introspections", 5000, "with -memory: introspections to serve before measuring")
@@ -253,6 +255,11 @@ func runLoad(ctx context.Context, o options, log *slog.Logger, stdout io.Writer)
 			res.print(stdout)
 		}
 	}
+	if o.memProfile != "" {
+		if err := writeHeapProfile(o.memProfile); err != nil {
+			return err
+		}
+	}
 	if o.jsonOut {
 		return rep.writeJSON(stdout)
 	}
@@ -273,6 +280,21 @@ func startProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// writeHeapProfile writes the live heap to path; the runs call it before
+// they stop the service, so that the profile shows what serving holds.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("-memprofile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("-memprofile: %w", err)
+	}
+	return f.Close()
 }
 
 // report is the JSON form of a run.

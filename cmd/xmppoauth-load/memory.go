@@ -118,6 +118,11 @@ func runMemory(ctx context.Context, o options, log *slog.Logger, stdout io.Write
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rep.Memory.HeapInuse = ms.HeapInuse
+	if o.memProfile != "" {
+		if err := writeHeapProfile(o.memProfile); err != nil {
+			return err
+		}
+	}
 
 	if o.jsonOut {
 		return rep.writeJSON(stdout)
