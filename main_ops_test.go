@@ -199,10 +199,13 @@ grant_types: [client_credentials]
 		return status == http.StatusOK
 	})
 
-	status, metrics := do(t, http.MethodGet, ops+"/metrics", nil, "")
-	if status != http.StatusOK {
-		t.Fatalf("GET /metrics = %d", status)
-	}
+	// The stored counts are read in the background when first scraped.
+	var metrics string
+	waitUntil(t, "the stored counts in the metrics", func() bool {
+		var status int
+		status, metrics = do(t, http.MethodGet, ops+"/metrics", nil, "")
+		return status == http.StatusOK && strings.Contains(metrics, "\nxmppoauth_clients ")
+	})
 	for _, want := range []string{
 		`xmppoauth_tokens_issued_total{grant_type="client_credentials"} 1`,
 		`xmppoauth_http_requests_total{code="200",method="POST",route="/token"} 1`,

@@ -110,10 +110,13 @@ ops: {listen: "%s"}
 	srv.Restart(t)
 	readyIs("/readyz to say ready again after the component reconnected", http.StatusOK, "component: ok")
 
-	status, metrics := get(ops + "/metrics")
-	if status != http.StatusOK {
-		t.Fatalf("GET /metrics = %d", status)
-	}
+	// The stored counts are read in the background when first scraped.
+	var metrics string
+	waitFor(t, "the stored counts in the metrics", func() bool {
+		var status int
+		status, metrics = get(ops + "/metrics")
+		return status == http.StatusOK && strings.Contains(metrics, "\nxmppoauth_clients ")
+	})
 	for _, want := range []string{
 		`xmppoauth_tokens_issued_total{grant_type="client_credentials"} 1`,
 		`xmppoauth_http_requests_total{code="200",method="POST",route="/token"} 1`,

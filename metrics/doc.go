@@ -8,7 +8,8 @@
 // declare, so that none of them imports this one: oauth.Observer (tokens
 // issued), oauthhttp.Observer (HTTP requests), adhoc.Observer (commands run)
 // and component.Observer (the XEP-0114 stream). [Metrics.WatchStats] adds
-// the stored counts of the core, read when Prometheus scrapes.
+// the stored counts of the core, read in the background because Prometheus
+// scrapes, at most every few minutes.
 //
 // Every metric is named xmppoauth_…:
 //
@@ -22,7 +23,8 @@
 //	xmppoauth_tokens_active                                   unexpired access and refresh tokens
 //	xmppoauth_device_codes_pending                            device codes waiting for the user (RFC 8628)
 //	xmppoauth_sign_ins_pending                                web sign-ins waiting for the user's answer
-//	xmppoauth_stats_scrape_errors_total                       failed reads of the stored counts
+//	xmppoauth_stats_age_seconds                               age of the reading the stored counts come from
+//	xmppoauth_stats_scrape_errors_total                       failed readings of the stored counts
 //
 // with the Go runtime's and the process's standard go_… and process_…
 // metrics.

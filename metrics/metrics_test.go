@@ -186,7 +186,10 @@ xmppoauth_grants %d
 # HELP xmppoauth_sign_ins_pending Web sign-ins waiting for the user's answer in chat.
 # TYPE xmppoauth_sign_ins_pending gauge
 xmppoauth_sign_ins_pending %d
-# HELP xmppoauth_stats_scrape_errors_total Failed readings of the stored counts (xmppoauth_clients and the others are then left out).
+# HELP xmppoauth_stats_age_seconds Age of the reading of the stored counts that xmppoauth_clients and the others come from.
+# TYPE xmppoauth_stats_age_seconds gauge
+xmppoauth_stats_age_seconds %d
+# HELP xmppoauth_stats_scrape_errors_total Failed readings of the stored counts (xmppoauth_clients and the others).
 # TYPE xmppoauth_stats_scrape_errors_total counter
 xmppoauth_stats_scrape_errors_total %d
 # HELP xmppoauth_tokens_active Unexpired access and refresh tokens.
@@ -195,40 +198,64 @@ xmppoauth_tokens_active %d
 `
 
 var statsNames = []string{
-	"xmppoauth_clients", "xmppoauth_device_codes_pending", "xmppoauth_grants",
-	"xmppoauth_sign_ins_pending", "xmppoauth_stats_scrape_errors_total", "xmppoauth_tokens_active",
+	"xmppoauth_clients", "xmppoauth_device_codes_pending", "xmppoauth_grants", "xmppoauth_sign_ins_pending",
+	"xmppoauth_stats_age_seconds", "xmppoauth_stats_scrape_errors_total", "xmppoauth_tokens_active",
 }
 
-// TestWatchStats checks that the stored counts are read at scrape time,
-// reused within MaxAge, read again after it, and left out when reading
-// fails.
+// statsText is the expected exposition of the stored counts.
+func statsText(st oauth.Stats, age, errors int) string {
+	return fmt.Sprintf(statsHeader, st.Clients, st.PendingCodes, st.Grants, st.PendingSignIn, age, errors, st.ActiveTokens)
+}
+
+// eventually scrapes m until the stored counts are want, with a generous
+// deadline: readings run in the background.
+func eventually(t *testing.T, m *metrics.Metrics, what, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), statsNames...)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestWatchStats checks that the stored counts are read only when scraped,
+// in the background: the first scrape starts the first reading, a reading
+// serves for MaxAge, an older one is served while the next runs, and a
+// failed reading keeps the last good one, whose age shows.
 func TestWatchStats(t *testing.T) {
 	m := metrics.New(nil)
-	src := &fakeStats{stats: oauth.Stats{Clients: 3, Grants: 5, ActiveTokens: 8, PendingCodes: 1, PendingSignIn: 2}}
+	first := oauth.Stats{Clients: 3, Grants: 5, ActiveTokens: 8, PendingCodes: 1, PendingSignIn: 2}
+	second := oauth.Stats{Clients: 4, Grants: 6, ActiveTokens: 9}
+	src := &fakeStats{stats: first}
 	clk := &manualClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	m.WatchStats(src, metrics.StatsOptions{MaxAge: 15 * time.Second, Now: clk.Now})
 	if n := src.count(); n != 0 {
 		t.Fatalf("Stats called %d times before any scrape", n)
 	}
-	gather(t, m, fmt.Sprintf(statsHeader, 3, 1, 5, 2, 0, 8), statsNames...)
+	eventually(t, m, "first reading", statsText(first, 0, 0))
 
-	src.set(oauth.Stats{Clients: 4, Grants: 6, ActiveTokens: 9}, nil)
+	src.set(second, nil)
 	clk.Advance(10 * time.Second)
-	gather(t, m, fmt.Sprintf(statsHeader, 3, 1, 5, 2, 0, 8), statsNames...)
+	gather(t, m, statsText(first, 10, 0), statsNames...)
 	if n := src.count(); n != 1 {
-		t.Errorf("Stats called %d times for two scrapes within MaxAge, want 1", n)
+		t.Errorf("Stats called %d times within MaxAge, want 1", n)
 	}
 
 	clk.Advance(10 * time.Second)
-	gather(t, m, fmt.Sprintf(statsHeader, 4, 0, 6, 0, 0, 9), statsNames...)
+	eventually(t, m, "reading after MaxAge", statsText(second, 0, 0))
 
 	src.set(oauth.Stats{}, errors.New("store closed"))
 	clk.Advance(time.Minute)
-	gather(t, m, `
-# HELP xmppoauth_stats_scrape_errors_total Failed readings of the stored counts (xmppoauth_clients and the others are then left out).
-# TYPE xmppoauth_stats_scrape_errors_total counter
-xmppoauth_stats_scrape_errors_total 1
-`, statsNames...)
+	eventually(t, m, "failed reading", statsText(second, 60, 1))
+	if n := src.count(); n != 3 {
+		t.Errorf("Stats called %d times, want 3", n)
+	}
 }
 
 // TestHandler scrapes the handler over HTTP.

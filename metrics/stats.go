@@ -17,14 +17,15 @@ type StatsSource interface {
 
 // Defaults of [StatsOptions].
 const (
-	// DefaultStatsMaxAge is how long the stored counts are reused. The
-	// Badger store counts by reading every token, device code and sign-in
-	// (store.DB.Stats), which on a store of a million grants takes a
-	// noticeable part of a second: repeated scrapes (several Prometheus
-	// servers, a dashboard reloading) within it cost nothing.
-	DefaultStatsMaxAge = 15 * time.Second
-	// DefaultStatsTimeout bounds one reading of the counts.
-	DefaultStatsTimeout = 10 * time.Second
+	// DefaultStatsMaxAge is how long one reading of the stored counts
+	// serves. The Badger store counts by decoding every token, device code
+	// and sign-in (store.DB.Stats): on a store of 100,000 grants with
+	// 200,000 tokens that took 2 to 5 seconds on a 2-core machine, so a
+	// million grants would take most of a minute. Reading more often than
+	// every few minutes would cost more than the numbers are worth.
+	DefaultStatsMaxAge = 5 * time.Minute
+	// DefaultStatsTimeout bounds one reading.
+	DefaultStatsTimeout = 2 * time.Minute
 )
 
 // StatsOptions configure [Metrics.WatchStats]; zero fields take the
@@ -39,11 +40,17 @@ type StatsOptions struct {
 }
 
 // WatchStats registers gauges of src's counts: clients, grants, active
-// tokens, pending device codes and pending sign-ins. They are read when
-// Prometheus scrapes, never in between, so they are never staler than
-// opts.MaxAge and cost nothing while nobody scrapes. A reading that fails
-// is logged, counted in xmppoauth_stats_scrape_errors_total, and the gauges
-// are left out of that scrape rather than reporting old values as new.
+// tokens, pending device codes and pending sign-ins, with the age of the
+// reading they come from (xmppoauth_stats_age_seconds).
+//
+// The counts are read only because Prometheus scrapes, so they cost
+// nothing while nobody does; but a scrape never waits for a reading, which
+// on a large store takes longer than a scrape may. A scrape that finds the
+// last reading older than opts.MaxAge (or none) starts a new one in the
+// background and is answered with the last reading, or without the gauges
+// before the first reading is done. A reading that fails is logged and
+// counted in xmppoauth_stats_scrape_errors_total; the last good one stays,
+// and its age shows that it is old.
 func (m *Metrics) WatchStats(src StatsSource, opts StatsOptions) {
 	if opts.MaxAge <= 0 {
 		opts.MaxAge = DefaultStatsMaxAge
@@ -66,32 +73,34 @@ func (m *Metrics) WatchStats(src StatsSource, opts StatsOptions) {
 		tokens:  gauge("tokens_active", "Unexpired access and refresh tokens."),
 		devices: gauge("device_codes_pending", "Device codes (RFC 8628) waiting for the user's decision."),
 		signIns: gauge("sign_ins_pending", "Web sign-ins waiting for the user's answer in chat."),
+		age:     gauge("stats_age_seconds", "Age of the reading of the stored counts that xmppoauth_clients and the others come from."),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "stats_scrape_errors_total",
-			Help: "Failed readings of the stored counts (xmppoauth_clients and the others are then left out).",
+			Help: "Failed readings of the stored counts (xmppoauth_clients and the others).",
 		}),
 	}
 	m.reg.MustRegister(c)
 }
 
-// statsCollector reads the stored counts at scrape time. Its mutex makes
-// concurrent scrapes share one reading.
+// statsCollector reads the stored counts when scraped, in the background.
 type statsCollector struct {
 	src  StatsSource
 	opts StatsOptions
 	m    *Metrics
 
-	clients, grants, tokens, devices, signIns *prometheus.Desc
-	failures                                  prometheus.Counter
+	clients, grants, tokens, devices, signIns, age *prometheus.Desc
+	failures                                       prometheus.Counter
 
-	mu   sync.Mutex
-	last oauth.Stats
-	at   time.Time // when last was read; zero before the first reading
+	mu      sync.Mutex
+	last    oauth.Stats
+	at      time.Time // when last was read; zero before the first reading
+	reading bool      // a reading runs
+	tried   time.Time // when the running or last reading started
 }
 
 // Describe implements prometheus.Collector.
 func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.clients, c.grants, c.tokens, c.devices, c.signIns} {
+	for _, d := range []*prometheus.Desc{c.clients, c.grants, c.tokens, c.devices, c.signIns, c.age} {
 		ch <- d
 	}
 	c.failures.Describe(ch)
@@ -99,39 +108,48 @@ func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
-	if st, ok := c.read(); ok {
+	if st, at, ok := c.read(); ok {
 		for _, g := range []struct {
 			d *prometheus.Desc
-			v int
+			v float64
 		}{
-			{c.clients, st.Clients}, {c.grants, st.Grants}, {c.tokens, st.ActiveTokens},
-			{c.devices, st.PendingCodes}, {c.signIns, st.PendingSignIn},
+			{c.clients, float64(st.Clients)}, {c.grants, float64(st.Grants)}, {c.tokens, float64(st.ActiveTokens)},
+			{c.devices, float64(st.PendingCodes)}, {c.signIns, float64(st.PendingSignIn)},
+			{c.age, c.opts.Now().Sub(at).Seconds()},
 		} {
-			ch <- prometheus.MustNewConstMetric(g.d, prometheus.GaugeValue, float64(g.v))
+			ch <- prometheus.MustNewConstMetric(g.d, prometheus.GaugeValue, g.v)
 		}
 	}
 	c.failures.Collect(ch)
 }
 
-// read returns the counts, reading them again if the last reading is older
-// than MaxAge.
-func (c *statsCollector) read() (oauth.Stats, bool) {
+// read returns the last reading and when it was made, if there is one,
+// and starts a new reading if it is older than MaxAge. After a failed
+// reading, the next starts no sooner than MaxAge later either.
+func (c *statsCollector) read() (oauth.Stats, time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.opts.Now()
-	if !c.at.IsZero() && now.Sub(c.at) < c.opts.MaxAge {
-		return c.last, true
+	if !c.reading && (c.tried.IsZero() || now.Sub(c.tried) >= c.opts.MaxAge) {
+		c.reading, c.tried = true, now
+		go c.refresh(now)
 	}
-	// Collect has no context: the scrape's own timeout (promhttp's
-	// Timeout) does not reach here, so bound the reading ourselves.
+	return c.last, c.at, !c.at.IsZero()
+}
+
+// refresh reads the counts, started at now.
+func (c *statsCollector) refresh(now time.Time) {
+	// No scrape waits for this, so no scrape's context bounds it.
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
 	defer cancel()
 	st, err := c.src.Stats(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reading = false
 	if err != nil {
 		c.failures.Inc()
 		c.m.log.Error("read stored counts for metrics", "err", err)
-		return oauth.Stats{}, false
+		return
 	}
 	c.last, c.at = st, now
-	return st, true
 }
