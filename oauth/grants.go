@@ -11,13 +11,10 @@ import (
 // app, and revoking it ends everything that app holds.
 func (p *Provider) grantFor(ctx context.Context, jid, clientID string, scopes []string, via string) (Grant, error) {
 	now := p.now()
-	var list []Grant
-	var err error
-	if jid != "" {
-		list, err = p.store.ListGrantsByUser(ctx, jid)
-	} else {
-		list, err = p.store.ListGrantsByClient(ctx, clientID)
-	}
+	// By user, also for the client credentials grant (jid ""): a user has a
+	// grant per app and few apps use client credentials, while one client
+	// may have a grant for each of a million users.
+	list, err := p.store.ListGrantsByUser(ctx, jid)
 	if err != nil {
 		return Grant{}, fmt.Errorf("find grant: %w", err)
 	}

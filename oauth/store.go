@@ -44,6 +44,8 @@ type Store interface {
 	// issued under it, so that none of them is valid afterwards.
 	DeleteGrant(ctx context.Context, id string) error
 	// ListGrantsByUser returns the grants of one bare JID, oldest first.
+	// The empty JID lists the grants that have no user: those of the
+	// client credentials grant, one per client that uses it.
 	ListGrantsByUser(ctx context.Context, jid string) ([]Grant, error)
 	// ListGrantsByClient returns the grants of one client, oldest first.
 	ListGrantsByClient(ctx context.Context, clientID string) ([]Grant, error)

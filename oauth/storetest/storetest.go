@@ -484,6 +484,7 @@ func testListGrantsByUser(t *testing.T, s oauth.Store) {
 		{"a@x", []string{"g-1", "g-2", "g-3"}},
 		{"a@xy", []string{"g-xy"}},
 		{"b@x", []string{"g-b"}},
+		{"", []string{"g-cc"}}, // the grants without a user (client credentials)
 		{"a@", []string{}},
 		{"nobody@x", []string{}},
 	}
