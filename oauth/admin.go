@@ -26,6 +26,10 @@ const AdminClientID = "xmppoauth-admin"
 // their list of authorized apps.
 const AdminClientName = "Issued by the administrator"
 
+// ViaAdmin is the Via of a grant created by IssueToken, and the grant type
+// under which an [Observer] counts the tokens it issues.
+const ViaAdmin = "admin"
+
 // IssueRequest asks IssueToken for a token.
 type IssueRequest struct {
 	// JID is the user the token acts for: a bare JID of a user domain.
@@ -92,7 +96,7 @@ func (p *Provider) IssueToken(ctx context.Context, req IssueRequest) (IssuedToke
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	g, err := p.grantFor(ctx, jid, c.ID, scopes, "admin")
+	g, err := p.grantFor(ctx, jid, c.ID, scopes, ViaAdmin)
 	if err != nil {
 		return IssuedToken{}, err
 	}
@@ -113,6 +117,7 @@ func (p *Provider) IssueToken(ctx context.Context, req IssueRequest) (IssuedToke
 	if err := p.save(ctx, is); err != nil {
 		return IssuedToken{}, err
 	}
+	p.tokenIssued(ViaAdmin)
 	p.log.InfoContext(ctx, "token issued by the administrator", "jid", jid, "client_id", c.ID, "grant_id", g.ID,
 		"scope", is.resp.Scope, "expires_at", exp)
 	return IssuedToken{TokenResponse: is.resp, JID: jid, ClientID: c.ID, GrantID: g.ID, ExpiresAt: exp}, nil

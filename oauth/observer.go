@@ -10,6 +10,8 @@ type Observer interface {
 	// (RFC 6749 §5.1), with its grant type, such as "authorization_code"
 	// or "urn:ietf:params:oauth:grant-type:device_code". A device poll
 	// answered authorization_pending issues nothing and is not counted.
+	// A token an administrator issued ([Provider.IssueToken]) is counted
+	// as ViaAdmin.
 	TokenIssued(grantType string)
 }
 

@@ -62,12 +62,16 @@ func TestObserverCountsIssuedTokens(t *testing.T) {
 	if _, err := e.p.Token(ctx, bot, oauth.TokenRequest{GrantType: oauth.GrantClientCredentials}); err != nil {
 		t.Fatalf("client_credentials: %v", err)
 	}
+	if _, err := e.p.IssueToken(ctx, oauth.IssueRequest{JID: alice, Scopes: []string{"xmpp"}}); err != nil {
+		t.Fatalf("IssueToken: %v", err)
+	}
 
 	want := map[string]int{
 		oauth.GrantAuthorizationCode: 1,
 		oauth.GrantRefreshToken:      1,
 		oauth.GrantDeviceCode:        1,
 		oauth.GrantClientCredentials: 1,
+		oauth.ViaAdmin:               1,
 	}
 	if got := obs.counts(); !maps.Equal(got, want) {
 		t.Errorf("tokens issued = %v, want %v", got, want)
