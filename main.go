@@ -129,7 +129,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Observer:    o.componentObserver(),
 	}, bridge.Handlers(p, engine, component.CAMHandlers(p)))
 	bridge.Attach(comp)
-	o.watch(p, db, comp, cfg.Component.Address)
+	o.watch(ctx, p, db, comp, cfg.Component.Address)
 	// Listen before the component runs, so that a port in use stops
 	// start-up before anything else has started.
 	servers, err := listen(cfg, p, o, log)
@@ -173,6 +173,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err := <-compDone; err != nil {
 		log.Error("component stopped", "err", err)
 	}
+	o.wait() // a reading of the stored counts, before the store closes
 	return serveErr
 }
 

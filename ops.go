@@ -88,7 +88,9 @@ type keyLister interface {
 
 // watch adds the readiness checks (the store answers a read, the component
 // is connected) and the stored counts to the metrics.
-func (o *ops) watch(p *oauth.Provider, db keyLister, comp *component.Component, address string) {
+// The counts are read until ctx ends; [ops.wait] waits for a reading that
+// runs.
+func (o *ops) watch(ctx context.Context, p *oauth.Provider, db keyLister, comp *component.Component, address string) {
 	o.ready = []health.Check{
 		{Name: "store", Func: func(ctx context.Context) error {
 			if _, err := db.ListKeys(ctx); err != nil {
@@ -104,7 +106,15 @@ func (o *ops) watch(p *oauth.Provider, db keyLister, comp *component.Component, 
 		}},
 	}
 	if o.metrics != nil {
-		o.metrics.WatchStats(p, metrics.StatsOptions{})
+		o.metrics.WatchStats(ctx, p, metrics.StatsOptions{})
+	}
+}
+
+// wait waits for a reading of the stored counts that runs, so that the
+// store can be closed.
+func (o *ops) wait() {
+	if o.metrics != nil {
+		o.metrics.Wait()
 	}
 }
 

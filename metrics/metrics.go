@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,7 +29,8 @@ type Metrics struct {
 	commands   *prometheus.CounterVec
 	connected  prometheus.Gauge
 	reconnects prometheus.Counter
-	connects   atomic.Int64 // streams established so far
+	connects   atomic.Int64   // streams established so far
+	readings   sync.WaitGroup // readings of the stored counts (stats.go)
 }
 
 // New returns Metrics with every collector registered, including the Go

@@ -234,7 +234,7 @@ func TestWatchStats(t *testing.T) {
 	second := oauth.Stats{Clients: 4, Grants: 6, ActiveTokens: 9}
 	src := &fakeStats{stats: first}
 	clk := &manualClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	m.WatchStats(src, metrics.StatsOptions{MaxAge: 15 * time.Second, Now: clk.Now})
+	m.WatchStats(t.Context(), src, metrics.StatsOptions{MaxAge: 15 * time.Second, Now: clk.Now})
 	if n := src.count(); n != 0 {
 		t.Fatalf("Stats called %d times before any scrape", n)
 	}
@@ -256,6 +256,34 @@ func TestWatchStats(t *testing.T) {
 	if n := src.count(); n != 3 {
 		t.Errorf("Stats called %d times, want 3", n)
 	}
+}
+
+// blockingStats is a store whose count runs until its context ends.
+type blockingStats struct{ started chan struct{} }
+
+func (b blockingStats) Stats(ctx context.Context) (oauth.Stats, error) {
+	close(b.started)
+	<-ctx.Done()
+	return oauth.Stats{}, ctx.Err()
+}
+
+// TestWatchStatsShutdown checks that ending the context ends a reading,
+// that Wait waits for it, and that it is not counted as a failure.
+func TestWatchStatsShutdown(t *testing.T) {
+	m := metrics.New(nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	src := blockingStats{started: make(chan struct{})}
+	m.WatchStats(ctx, src, metrics.StatsOptions{})
+	gather(t, m, "", "xmppoauth_clients") // starts the reading
+	<-src.started
+	cancel()
+	m.Wait()
+	// No counts, and no failure: the reading was ended, not failed.
+	gather(t, m, `# HELP xmppoauth_stats_scrape_errors_total Failed readings of the stored counts (xmppoauth_clients and the others).
+# TYPE xmppoauth_stats_scrape_errors_total counter
+xmppoauth_stats_scrape_errors_total 0
+`, statsNames...)
+	m.Wait() // a scrape after the end started no reading
 }
 
 // TestHandler scrapes the handler over HTTP.

@@ -51,7 +51,10 @@ type StatsOptions struct {
 // before the first reading is done. A reading that fails is logged and
 // counted in xmppoauth_stats_scrape_errors_total; the last good one stays,
 // and its age shows that it is old.
-func (m *Metrics) WatchStats(src StatsSource, opts StatsOptions) {
+//
+// Readings stop when ctx ends; [Metrics.Wait] waits for one that runs, so
+// that the store is not closed under it.
+func (m *Metrics) WatchStats(ctx context.Context, src StatsSource, opts StatsOptions) {
 	if opts.MaxAge <= 0 {
 		opts.MaxAge = DefaultStatsMaxAge
 	}
@@ -65,6 +68,7 @@ func (m *Metrics) WatchStats(src StatsSource, opts StatsOptions) {
 		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, nil, nil)
 	}
 	c := &statsCollector{
+		ctx:     ctx,
 		src:     src,
 		opts:    opts,
 		m:       m,
@@ -84,6 +88,7 @@ func (m *Metrics) WatchStats(src StatsSource, opts StatsOptions) {
 
 // statsCollector reads the stored counts when scraped, in the background.
 type statsCollector struct {
+	ctx  context.Context // ends the readings
 	src  StatsSource
 	opts StatsOptions
 	m    *Metrics
@@ -131,7 +136,11 @@ func (c *statsCollector) read() (oauth.Stats, time.Time, bool) {
 	defer c.mu.Unlock()
 	now := c.opts.Now()
 	if !c.reading && (c.tried.IsZero() || now.Sub(c.tried) >= c.opts.MaxAge) {
+		if c.ctx.Err() != nil {
+			return c.last, c.at, !c.at.IsZero() // shutting down
+		}
 		c.reading, c.tried = true, now
+		c.m.readings.Add(1)
 		go c.refresh(now)
 	}
 	return c.last, c.at, !c.at.IsZero()
@@ -139,17 +148,26 @@ func (c *statsCollector) read() (oauth.Stats, time.Time, bool) {
 
 // refresh reads the counts, started at now.
 func (c *statsCollector) refresh(now time.Time) {
+	defer c.m.readings.Done()
 	// No scrape waits for this, so no scrape's context bounds it.
-	ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
+	ctx, cancel := context.WithTimeout(c.ctx, c.opts.Timeout)
 	defer cancel()
 	st, err := c.src.Stats(ctx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reading = false
-	if err != nil {
+	switch {
+	case err != nil && c.ctx.Err() != nil:
+		// Shutting down: not a failure of the store.
+		return
+	case err != nil:
 		c.failures.Inc()
 		c.m.log.Error("read stored counts for metrics", "err", err)
 		return
 	}
 	c.last, c.at = st, now
 }
+
+// Wait waits for a reading of the stored counts that runs, if any; cancel
+// the context given to [Metrics.WatchStats] first to end it early.
+func (m *Metrics) Wait() { m.readings.Wait() }
