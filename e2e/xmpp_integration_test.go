@@ -374,6 +374,25 @@ func testXMPP(t *testing.T, x *xmppEnv) {
 		}
 	})
 
+	t.Run("a token the administrator issued is listed and revoked in chat", func(t *testing.T) {
+		// What "xmppoauth tokens issue" does, for a bot of alice's.
+		tok, err := x.p.IssueToken(t.Context(), oauth.IssueRequest{JID: x.user, Scopes: []string{"xmpp"}, TTL: time.Hour})
+		if err != nil {
+			t.Fatalf("IssueToken: %v", err)
+		}
+		if !x.active(tok.AccessToken) {
+			t.Fatal("the issued token is not active")
+		}
+		list := alice.run(adhoc.NodeListApps, "", adhoc.ActionExecute, nil)
+		if list.Status != adhoc.StatusCompleted || !strings.Contains(formText(list.Form), oauth.AdminClientName) {
+			t.Fatalf("List authorized apps = %+v %s, want %q", list, formText(list.Form), oauth.AdminClientName)
+		}
+		alice.revokeApp(oauth.AdminClientName)
+		if x.active(tok.AccessToken) {
+			t.Fatal("the issued token is still active after the user revoked it")
+		}
+	})
+
 	t.Run("web sign-in approved with the XEP-0070 confirmation", func(t *testing.T) {
 		x.approve = func(string) {
 			m := alice.nextMessage()
@@ -487,8 +506,14 @@ func testXMPP(t *testing.T, x *xmppEnv) {
 		if done.Status != adhoc.StatusCompleted || x.active(tok.AccessToken) {
 			t.Fatalf("Delete a client = %+v %s; token active: %v", done, notes(done), x.active(tok.AccessToken))
 		}
-		if clients, _ := x.p.Clients(t.Context()); len(clients) != 0 {
-			t.Fatalf("clients after delete = %d", len(clients))
+		clients, err := x.p.Clients(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range clients {
+			if c.ID == x.cfg.ClientID {
+				t.Fatalf("client %s still there after delete", c.ID)
+			}
 		}
 	})
 
