@@ -601,6 +601,23 @@ func count(txn *badger.Txn, prefix []byte) int {
 	return n
 }
 
+// countLive counts the keys under prefix of records that have not expired
+// at now, without reading values: a record's Badger expiry is its Expiry
+// plus ttlGrace, in whole seconds (expiresAt), so the record is live while
+// now is before that minus the grace. Records that never expire count.
+func countLive(txn *badger.Txn, prefix []byte, now time.Time) int {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	grace, unix := int64(ttlGrace/time.Second), now.Unix()
+	n := 0
+	for it.Rewind(); it.Valid(); it.Next() {
+		if exp := it.Item().ExpiresAt(); exp == 0 || int64(exp)-grace > unix {
+			n++
+		}
+	}
+	return n
+}
+
 // sweep deletes what lies under prefix in transactions of at most batch
 // keys, calling del for each key (prefix cut off), until nothing is left.
 // It is for cascades too large for one transaction; a batch still too large
