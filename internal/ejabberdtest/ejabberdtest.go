@@ -3,11 +3,7 @@
 package ejabberdtest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -18,9 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/xmppoauth/xmppoauth/internal/daemontest"
 )
 
 // Defaults used when no option overrides them.
@@ -145,14 +142,7 @@ type Server struct {
 	addrs   []string
 
 	mu   sync.Mutex
-	proc *process
-}
-
-// process is one run of ejabberd.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // exit status; read only after done is closed
+	proc *daemontest.Process
 }
 
 // Start writes a configuration into t.TempDir(), starts ejabberd, waits
@@ -177,7 +167,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		o.apply(&set)
 	}
 	if set.secret == "" {
-		set.secret = randomHex(t, 16)
+		set.secret = daemontest.RandomHex(t, 16)
 	}
 	if set.apiScope == "" {
 		set.apiScope = DefaultAPIScope
@@ -197,14 +187,14 @@ func Start(t testing.TB, opts ...Option) *Server {
 			t.Fatalf("ejabberdtest: %v", err)
 		}
 	}
-	ports := freePorts(t, 3)
+	ports := daemontest.FreePorts(t, 3)
 	s := &Server{
 		Domain:          set.domain,
 		ComponentDomain: set.componentDomain,
 		Secret:          set.secret,
 		C2SAddr:         net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
 		ComponentAddr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
-		Node:            "ejabberd_test_" + randomHex(t, 6) + "@localhost",
+		Node:            "ejabberd_test_" + daemontest.RandomHex(t, 6) + "@localhost",
 		Dir:             dir,
 		ctl:             ctl,
 		outPath:         filepath.Join(dir, "console.log"),
@@ -294,12 +284,12 @@ func (s *Server) Stop() {
 	cmd.Env = s.env()
 	if cmd.Run() == nil {
 		select {
-		case <-p.done:
+		case <-p.Done():
 			return
 		case <-ctx.Done():
 		}
 	}
-	p.kill()
+	p.Kill(stopTimeout)
 }
 
 // Restart stops ejabberd and starts it again with the same configuration,
@@ -348,38 +338,26 @@ func (s *Server) env() []string {
 // still be held by connections in TIME_WAIT from ejabberdctl commands.
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	ctlCfg := renderCtl(ctlParams{Node: s.Node, DistPort: freePorts(t, 1)[0]})
+	ctlCfg := renderCtl(ctlParams{Node: s.Node, DistPort: daemontest.FreePorts(t, 1)[0]})
 	if err := os.WriteFile(filepath.Join(s.Dir, "ejabberdctl.cfg"), []byte(ctlCfg), 0o600); err != nil {
 		t.Fatalf("ejabberdtest: write ejabberdctl.cfg: %v", err)
-	}
-	out, err := os.OpenFile(s.outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		t.Fatalf("ejabberdtest: %v", err)
 	}
 	cmd := exec.Command(s.ctl, append(s.ctlFlags(), "foreground")...)
 	cmd.Dir = s.Dir
 	cmd.Env = s.env()
-	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group, so that Stop can signal the shell script and
 	// the Erlang VM it runs.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		t.Fatalf("ejabberdtest: start %s: %v", s.ctl, err)
+	p, err := daemontest.Start("ejabberd", cmd, s.outPath)
+	if err != nil {
+		t.Fatalf("ejabberdtest: %v", err)
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		out.Close()
-		close(p.done)
-	}()
 	s.mu.Lock()
 	s.proc = p
 	s.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	if err := waitListening(ctx, p, s.addrs...); err != nil {
+	if err := p.WaitListening(ctx, s.addrs...); err != nil {
 		t.Fatalf("ejabberdtest: ejabberd did not come up: %v", err)
 	}
 }
@@ -387,88 +365,8 @@ func (s *Server) start(t testing.TB) {
 // logTail prints the last lines of the console output and of the logs.
 func (s *Server) logTail(t testing.TB) {
 	t.Helper()
-	for _, path := range []string{s.outPath, filepath.Join(s.Dir, "logs", "error.log"), filepath.Join(s.Dir, "logs", "ejabberd.log")} {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				t.Logf("ejabberdtest: %v", err)
-			}
-			continue
-		}
-		t.Logf("ejabberdtest: last lines of %s:\n%s", path, tail(data, logTailLines))
-	}
-}
-
-// kill signals the process group and waits for the process to exit.
-func (p *process) kill() {
-	select {
-	case <-p.done:
-		return // reaped: the group id may belong to someone else now
-	default:
-	}
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	timer := time.NewTimer(stopTimeout)
-	defer timer.Stop()
-	select {
-	case <-p.done:
-	case <-timer.C:
-		// The group id is still ours: the leader is not reaped until done.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-p.done
-	}
-}
-
-// waitListening dials every address until all accept a connection, the
-// process exits or ctx is done, backing off between rounds.
-func waitListening(ctx context.Context, p *process, addrs ...string) error {
-	delay := 20 * time.Millisecond
-	var d net.Dialer
-	for {
-		err := dialAll(ctx, &d, addrs)
-		if err == nil {
-			return nil
-		}
-		timer := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
-		case <-p.done:
-			timer.Stop()
-			return fmt.Errorf("ejabberd exited: %v", p.err)
-		case <-timer.C:
-		}
-		delay = min(delay*2, 500*time.Millisecond)
-	}
-}
-
-func dialAll(ctx context.Context, d *net.Dialer, addrs []string) error {
-	for _, addr := range addrs {
-		conn, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return err
-		}
-		conn.Close()
-	}
-	return nil
-}
-
-// freePorts returns n distinct ports that were free on 127.0.0.1 a moment
-// ago. Another process may take one before ejabberd binds it; the window is
-// small, and Start then fails loudly instead of misbehaving.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("ejabberdtest: pick a port: %v", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
+	daemontest.LogTails(t, "ejabberdtest", logTailLines,
+		s.outPath, filepath.Join(s.Dir, "logs", "error.log"), filepath.Join(s.Dir, "logs", "ejabberd.log"))
 }
 
 // lookCtl finds ejabberdctl: $EJABBERDCTL, else $PATH, else /usr/sbin
@@ -524,27 +422,4 @@ func checkOAuth2Lib(ctl string) error {
 		return nil
 	}
 	return errors.New("ejabberd's token checks need the Erlang oauth2 library: apt-get install erlang-p1-oauth2")
-}
-
-func randomHex(t testing.TB, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatalf("ejabberdtest: %v", err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// tail returns the last n lines of data.
-func tail(data []byte, n int) string {
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
 }

@@ -3,23 +3,18 @@
 package prosodytest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/xmppoauth/xmppoauth/internal/daemontest"
 )
 
 // Defaults used when no option overrides them.
@@ -101,14 +96,7 @@ type Server struct {
 	outPath    string
 
 	mu   sync.Mutex
-	proc *process
-}
-
-// process is one run of prosody.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // exit status; read only after done is closed
+	proc *daemontest.Process
 }
 
 // Start writes a configuration into t.TempDir(), creates the accounts given
@@ -130,7 +118,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		o.apply(&set)
 	}
 	if set.secret == "" {
-		set.secret = randomSecret(t)
+		set.secret = daemontest.RandomHex(t, 16)
 	}
 
 	dir := t.TempDir()
@@ -139,7 +127,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 			t.Fatalf("prosodytest: %v", err)
 		}
 	}
-	ports := freePorts(t, 2)
+	ports := daemontest.FreePorts(t, 2)
 	s := &Server{
 		Domain:          set.domain,
 		ComponentDomain: set.componentDomain,
@@ -192,7 +180,7 @@ func (s *Server) Stop() {
 	s.proc = nil
 	s.mu.Unlock()
 	if p != nil {
-		p.stop()
+		p.Kill(stopTimeout)
 	}
 }
 
@@ -209,34 +197,21 @@ func (s *Server) Restart(t testing.TB) {
 // waits until it listens.
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	out, err := os.OpenFile(s.outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		t.Fatalf("prosodytest: %v", err)
-	}
 	// -F keeps prosody in the foreground: 0.12 deprecates the "daemonize"
 	// option in favour of -D/-F on the command line.
 	cmd := exec.Command(s.bin, "-F", "--config", s.configPath)
 	cmd.Dir = s.Dir
-	cmd.Stdout, cmd.Stderr = out, out
-	// Its own process group, so that Stop can signal everything it runs.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		t.Fatalf("prosodytest: start %s: %v", s.bin, err)
+	p, err := daemontest.Start("prosody", cmd, s.outPath)
+	if err != nil {
+		t.Fatalf("prosodytest: %v", err)
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		out.Close()
-		close(p.done)
-	}()
 	s.mu.Lock()
 	s.proc = p
 	s.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	if err := waitListening(ctx, p, s.C2SAddr, s.ComponentAddr); err != nil {
+	if err := p.WaitListening(ctx, s.C2SAddr, s.ComponentAddr); err != nil {
 		t.Fatalf("prosodytest: prosody did not come up: %v", err)
 	}
 }
@@ -262,83 +237,7 @@ func (s *Server) register(t testing.TB, u user) {
 // logTail prints the last lines of the console output and of the log.
 func (s *Server) logTail(t testing.TB) {
 	t.Helper()
-	for _, path := range []string{s.outPath, s.logPath} {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				t.Logf("prosodytest: %v", err)
-			}
-			continue
-		}
-		t.Logf("prosodytest: last lines of %s:\n%s", path, tail(data, logTailLines))
-	}
-}
-
-// stop signals the process group and waits for the process to exit.
-func (p *process) stop() {
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	timer := time.NewTimer(stopTimeout)
-	defer timer.Stop()
-	select {
-	case <-p.done:
-	case <-timer.C:
-		// The group id is still ours: the leader is not reaped until done.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-p.done
-	}
-}
-
-// waitListening dials every address until all accept a connection, the
-// process exits or ctx is done, backing off between rounds.
-func waitListening(ctx context.Context, p *process, addrs ...string) error {
-	delay := 20 * time.Millisecond
-	var d net.Dialer
-	for {
-		err := dialAll(ctx, &d, addrs)
-		if err == nil {
-			return nil
-		}
-		timer := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
-		case <-p.done:
-			timer.Stop()
-			return fmt.Errorf("prosody exited: %v", p.err)
-		case <-timer.C:
-		}
-		delay = min(delay*2, 500*time.Millisecond)
-	}
-}
-
-func dialAll(ctx context.Context, d *net.Dialer, addrs []string) error {
-	for _, addr := range addrs {
-		conn, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return err
-		}
-		conn.Close()
-	}
-	return nil
-}
-
-// freePorts returns n distinct ports that were free on 127.0.0.1 a moment
-// ago. Another process may take one between here and Prosody binding it; the
-// window is small, and Start then fails loudly instead of misbehaving.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("prosodytest: pick a port: %v", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
+	daemontest.LogTails(t, "prosodytest", logTailLines, s.outPath, s.logPath)
 }
 
 // lookPath finds the prosody binary: $PROSODY, else $PATH.
@@ -368,27 +267,4 @@ func lookCtl(prosody string) (string, error) {
 		return "", fmt.Errorf("prosodyctl not found next to %s nor in $PATH: %w", prosody, err)
 	}
 	return p, nil
-}
-
-func randomSecret(t testing.TB) string {
-	t.Helper()
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatalf("prosodytest: %v", err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// tail returns the last n lines of data.
-func tail(data []byte, n int) string {
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
 }
