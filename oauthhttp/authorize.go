@@ -179,27 +179,40 @@ func authorizeParams(r *http.Request) (url.Values, error) {
 	return params, nil
 }
 
+// readFlowForm reads a form that a page of the authorization flow posted
+// (named page in the error when it was altered): it checks the CSRF token
+// and parses again the authorization request that the form carries in its
+// "request" field, as the client sent it. When it returns false it has
+// answered already.
+func (h *Handler) readFlowForm(c *gin.Context, page string) (form, params url.Values, req oauth.AuthorizeRequest, client oauth.Client, ok bool) {
+	form, err := readForm(c.Request)
+	if err != nil {
+		h.failPage(c, err)
+		return nil, nil, req, client, false
+	}
+	if !h.checkCSRF(c, form) {
+		h.csrfFailed(c)
+		return nil, nil, req, client, false
+	}
+	params, err = url.ParseQuery(form.Get("request"))
+	if err != nil {
+		h.failPage(c, oauth.Errorf(oauth.InvalidRequest, "the %s form was altered", page))
+		return nil, nil, req, client, false
+	}
+	req, client, err = h.p.ParseAuthorize(c.Request.Context(), params)
+	if err != nil {
+		h.authorizeFailed(c, err)
+		return nil, nil, req, client, false
+	}
+	return form, params, req, client, true
+}
+
 // handleSignIn takes the XMPP address from the sign-in form and starts the
 // sign-in.
 func (h *Handler) handleSignIn(c *gin.Context) {
 	ctx := c.Request.Context()
-	form, err := readForm(c.Request)
-	if err != nil {
-		h.failPage(c, err)
-		return
-	}
-	if !h.checkCSRF(c, form) {
-		h.csrfFailed(c)
-		return
-	}
-	params, err := url.ParseQuery(form.Get("request"))
-	if err != nil {
-		h.failPage(c, oauth.Errorf(oauth.InvalidRequest, "the sign-in form was altered"))
-		return
-	}
-	req, client, err := h.p.ParseAuthorize(ctx, params)
-	if err != nil {
-		h.authorizeFailed(c, err)
+	form, params, req, client, ok := h.readFlowForm(c, "sign-in")
+	if !ok {
 		return
 	}
 	jid := strings.TrimSpace(form.Get("jid"))

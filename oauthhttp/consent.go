@@ -82,23 +82,8 @@ func (h *Handler) issue(c *gin.Context, req oauth.AuthorizeRequest, s session) {
 // code, deny sends access_denied (RFC 6749 §4.1.2.1).
 func (h *Handler) handleConsent(c *gin.Context) {
 	ctx := c.Request.Context()
-	form, err := readForm(c.Request)
-	if err != nil {
-		h.failPage(c, err)
-		return
-	}
-	if !h.checkCSRF(c, form) {
-		h.csrfFailed(c)
-		return
-	}
-	params, err := url.ParseQuery(form.Get("request"))
-	if err != nil {
-		h.failPage(c, oauth.Errorf(oauth.InvalidRequest, "the consent form was altered"))
-		return
-	}
-	req, client, err := h.p.ParseAuthorize(ctx, params)
-	if err != nil {
-		h.authorizeFailed(c, err)
+	form, params, req, client, ok := h.readFlowForm(c, "consent")
+	if !ok {
 		return
 	}
 	s, ok := h.session(c)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -196,23 +195,8 @@ const (
 // sign-in page's password form, then goes on to consent.
 func (h *Handler) handlePassword(c *gin.Context) {
 	ctx := c.Request.Context()
-	form, err := readForm(c.Request)
-	if err != nil {
-		h.failPage(c, err)
-		return
-	}
-	if !h.checkCSRF(c, form) {
-		h.csrfFailed(c)
-		return
-	}
-	params, err := url.ParseQuery(form.Get("request"))
-	if err != nil {
-		h.failPage(c, oauth.Errorf(oauth.InvalidRequest, "the sign-in form was altered"))
-		return
-	}
-	req, client, err := h.p.ParseAuthorize(ctx, params)
-	if err != nil {
-		h.authorizeFailed(c, err)
+	form, params, req, client, ok := h.readFlowForm(c, "sign-in")
+	if !ok {
 		return
 	}
 	jid := oauth.NormalizeJID(form.Get("jid"))
@@ -235,7 +219,7 @@ func (h *Handler) handlePassword(c *gin.Context) {
 		again(http.StatusTooManyRequests, "Too many wrong passwords. Wait "+waitText(secs)+", then try again, or approve the sign-in in your chat app instead.")
 		return
 	}
-	err = h.passwords.CheckPassword(ctx, jid, password)
+	err := h.passwords.CheckPassword(ctx, jid, password)
 	switch {
 	case errors.Is(err, ErrWrongPassword):
 		h.log.InfoContext(ctx, "password sign-in refused", "jid", jid, "err", err)
