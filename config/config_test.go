@@ -18,6 +18,28 @@ import (
 const secret32 = "0123456789abcdef0123456789abcdef"
 
 // clearEnv makes the test independent of the caller's environment.
+// parseCase is a configuration test: yaml follows a line that sets the
+// component secret, and want is a part of the error Parse must give, or ""
+// when the file is valid.
+type parseCase struct{ name, yaml, want string }
+
+// checkParse runs each case as a subtest, with no XMPPOAUTH_ variable set.
+func checkParse(t *testing.T, tests []parseCase) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			_, err := Parse([]byte("component: {secret: s}\n" + tc.yaml + "\n"))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("Parse = %v, want no error", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("Parse = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func clearEnv(t *testing.T) {
 	t.Helper()
 	for _, kv := range os.Environ() {

@@ -12,11 +12,7 @@ import (
 const secret20 = "ejabberd-0123456789a"
 
 func TestEjabberdValidation(t *testing.T) {
-	tests := []struct {
-		name string
-		yaml string
-		want string // "" means valid
-	}{
+	tests := []parseCase{
 		{"off by default", "", ""},
 		{"on loopback", "ejabberd: {listen: \"127.0.0.1:8081\", secret: " + secret20 + "}", ""},
 		{"on all interfaces", "ejabberd: {listen: \":8081\", secret: " + secret20 + "}", ""},
@@ -41,18 +37,7 @@ func TestEjabberdValidation(t *testing.T) {
 		{"scopes not a mapping", "ejabberd: {scopes: [xmpp]}", "line 2: ejabberd.scopes: want a mapping of strings to "},
 		{"unknown key", "ejabberd: {listen_on: \"127.0.0.1:8081\"}", "ejabberd.listen_on: unknown key; valid keys under ejabberd: listen, header, secret, secret_file, scopes"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			clearEnv(t)
-			_, err := Parse([]byte("component: {secret: s}\n" + tc.yaml + "\n"))
-			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("Parse = %v, want no error", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Errorf("Parse = %v, want %q", err, tc.want)
-			}
-		})
-	}
+	checkParse(t, tests)
 }
 
 func TestEjabberdSection(t *testing.T) {

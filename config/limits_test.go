@@ -7,11 +7,7 @@ import (
 )
 
 func TestLimitsErrorsNameTheKey(t *testing.T) {
-	tests := []struct {
-		name string
-		yaml string
-		want string
-	}{
+	tests := []parseCase{
 		{"total count zero", "limits:\n  user_code_attempts_total: 0/1m\n", "line 3: limits.user_code_attempts_total: count must be at least 1, got 0"},
 		{"total below per user", "limits: {user_code_attempts: 10/1m, user_code_attempts_total: 5/1m}\n", "limits.user_code_attempts_total: allows fewer wrong codes (5) than limits.user_code_attempts allows one user (10)"},
 		{"client auth window too long", "limits: {client_auth_failures: 10/48h}\n", "limits.client_auth_failures: window must be between 1s and 24h, got 48h0m0s"},
@@ -26,15 +22,7 @@ func TestLimitsErrorsNameTheKey(t *testing.T) {
 		{"proxy not an address", "http:\n  trusted_proxies:\n    - 127.0.0.1\n    - proxy.example\n", `line 5: http.trusted_proxies[1]: "proxy.example" is neither an IP address nor a CIDR prefix`},
 		{"proxy bad prefix", "http: {trusted_proxies: [\"10.0.0.0/40\"]}\n", `http.trusted_proxies[0]: "10.0.0.0/40" is neither`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			clearEnv(t)
-			_, err := Parse([]byte("component: {secret: s}\n" + tt.yaml))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Parse error = %v, want it to contain %q", err, tt.want)
-			}
-		})
-	}
+	checkParse(t, tests)
 }
 
 func TestLimitsParsed(t *testing.T) {

@@ -1,17 +1,10 @@
 package config
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 func TestOpsValidation(t *testing.T) {
 	clearEnv(t)
-	tests := []struct {
-		name string
-		yaml string
-		want string // "" means valid
-	}{
+	tests := []parseCase{
 		{"defaults", "", ""},
 		{"own listener", "ops: {listen: \"127.0.0.1:8090\"}", ""},
 		{"own listener without metrics", "ops: {listen: \"127.0.0.1:8090\", metrics: false}", ""},
@@ -23,17 +16,7 @@ func TestOpsValidation(t *testing.T) {
 		{"both on a port the system picks", "http: {listen: \"127.0.0.1:0\"}\nops: {listen: \"127.0.0.1:0\"}", ""},
 		{"unknown key", "ops: {metric: true}", "ops.metric"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte("component: {secret: s}\n" + tc.yaml + "\n"))
-			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("Parse = %v, want no error", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Errorf("Parse = %v, want %q", err, tc.want)
-			}
-		})
-	}
+	checkParse(t, tests)
 }
 
 func TestOpsDefaults(t *testing.T) {

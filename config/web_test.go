@@ -16,11 +16,7 @@ func TestWebValidation(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name string
-		yaml string
-		want string // "" means valid
-	}{
+	tests := []parseCase{
 		{"defaults", "", ""},
 		{"logo on https", "web: {logo_url: https://cdn.example.org/logo.svg}", ""},
 		{"logo path", "web: {logo_url: /logo.png}", ""},
@@ -52,17 +48,7 @@ func TestWebValidation(t *testing.T) {
 		{"policy with credentials", "web: {policy_uri: \"https://u:p@example.org/privacy\"}", "web.policy_uri: \"https://u:p@example.org/privacy\" must not contain a user name or password"},
 		{"disabled password sign-in is not checked", "web: {password_sign_in: {address: nonsense, require_tls: false}}", ""},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte("component: {secret: s}\n" + tc.yaml + "\n"))
-			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("Parse = %v, want no error", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Errorf("Parse = %v, want %q", err, tc.want)
-			}
-		})
-	}
+	checkParse(t, tests)
 }
 
 func TestSessionSecretSources(t *testing.T) {
