@@ -5,12 +5,12 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/forms"
+	"github.com/xmppoauth/xmppoauth/internal/fakeclock"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauth/storetest"
 )
@@ -31,27 +31,17 @@ const (
 // clock.
 var epoch = time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// testClock is a pinned clock, shared by the core and the engine.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
 // cmdEnv is a real provider on the memory store behind a real engine running
 // adhoc.Commands.
 type cmdEnv struct {
 	p     *oauth.Provider
-	clock *testClock
+	clock *fakeclock.Clock
 	eng   *adhoc.Engine
 }
 
 func newCmdEnv(t *testing.T) *cmdEnv {
 	t.Helper()
-	e := &cmdEnv{clock: &testClock{t: epoch}}
+	e := &cmdEnv{clock: fakeclock.New(epoch)}
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	p, err := oauth.New(t.Context(), oauth.Config{
 		Issuer:           "https://auth.example.test",

@@ -14,6 +14,7 @@ import (
 	"gosrc.io/xmpp/stanza"
 
 	"github.com/xmppoauth/xmppoauth/forms"
+	"github.com/xmppoauth/xmppoauth/internal/fakeclock"
 )
 
 const (
@@ -23,28 +24,12 @@ const (
 	service    = "oauth.example.org"
 )
 
-// clock is a pinned clock that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock returns a pinned clock that tests move by hand.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // Forms of the fake two-stage command "wizard": stage 1 asks for a name,
 // stage 2 for a color, then the command completes with a result.
+
 func nameForm() *forms.Form {
 	return forms.New(forms.FormType("urn:test:name"), forms.Title("Name"),
 		forms.TextSingle("name", forms.Label("Name"), forms.Required()))
@@ -143,7 +128,7 @@ func failingStart() Definition {
 	}}
 }
 
-func newTestEngine(t *testing.T, clk *clock, opts Options, extra ...Definition) (*Engine, *recorder) {
+func newTestEngine(t *testing.T, clk *fakeclock.Clock, opts Options, extra ...Definition) (*Engine, *recorder) {
 	t.Helper()
 	rec := &recorder{}
 	opts.Now = clk.Now

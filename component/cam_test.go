@@ -5,11 +5,11 @@ import (
 	"encoding/xml"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/xmppoauth/xmppoauth/component"
+	"github.com/xmppoauth/xmppoauth/internal/fakeclock"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauth/storetest"
 )
@@ -27,23 +27,9 @@ var (
 	api = oauth.ClientCredentials{ID: "api", Secret: "api-secret", Method: oauth.AuthClientSecretBasic}
 )
 
-// camClock is a pinned, settable clock.
-type camClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *camClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *camClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type camEnv struct {
 	p     *oauth.Provider
-	clock *camClock
+	clock *fakeclock.Clock
 	h     map[xml.Name]component.IQHandler
 }
 
@@ -51,7 +37,7 @@ type camEnv struct {
 // at the real start time (the store's TTLs use the real clock).
 func newCAMEnv(t *testing.T) *camEnv {
 	t.Helper()
-	e := &camEnv{clock: &camClock{t: time.Now().UTC().Truncate(time.Second)}}
+	e := &camEnv{clock: fakeclock.New(time.Now().UTC().Truncate(time.Second))}
 	p, err := oauth.New(t.Context(), oauth.Config{
 		Issuer:           "https://auth.example.test",
 		UserDomains:      []string{"example.test"},
@@ -100,7 +86,7 @@ func (e *camEnv) approveDevice(t *testing.T, jid, name, uri, scope string) autho
 	if err := e.p.DecideDevice(ctx, jid, da.UserCode, true); err != nil {
 		t.Fatalf("DecideDevice() = %v", err)
 	}
-	e.clock.Add(10 * time.Second)
+	e.clock.Advance(10 * time.Second)
 	a.used = e.clock.Now()
 	a.tokens, err = e.p.Token(ctx, cred, oauth.TokenRequest{GrantType: oauth.GrantDeviceCode, DeviceCode: da.DeviceCode})
 	if err != nil {
@@ -211,9 +197,9 @@ func xep82(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 func TestCAMList(t *testing.T) {
 	e := newCAMEnv(t)
 	full := e.approveDevice(t, camAlice, "TV", "https://tv.example.com", "openid xmpp")
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	chat := e.approveDevice(t, camAlice, "Chat", "", "openid xmpp:client:normal")
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	signIn := e.approveDevice(t, camAlice, "Sign-in only", "https://signin.example.com", "openid profile")
 	bobs := e.approveDevice(t, camBob, "Bob's TV", "", "xmpp")
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/component"
+	"github.com/xmppoauth/xmppoauth/internal/fakeclock"
 	"github.com/xmppoauth/xmppoauth/metrics"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauthhttp"
@@ -155,24 +156,6 @@ func (f *fakeStats) count() int {
 	return f.calls
 }
 
-// manualClock is a clock the test moves.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 const statsHeader = `
 # HELP xmppoauth_clients Registered OAuth clients.
 # TYPE xmppoauth_clients gauge
@@ -233,7 +216,7 @@ func TestWatchStats(t *testing.T) {
 	first := oauth.Stats{Clients: 3, Grants: 5, ActiveTokens: 8, PendingCodes: 1, PendingSignIn: 2}
 	second := oauth.Stats{Clients: 4, Grants: 6, ActiveTokens: 9}
 	src := &fakeStats{stats: first}
-	clk := &manualClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	m.WatchStats(t.Context(), src, metrics.StatsOptions{MaxAge: 15 * time.Second, Now: clk.Now})
 	if n := src.count(); n != 0 {
 		t.Fatalf("Stats called %d times before any scrape", n)

@@ -125,7 +125,7 @@ func TestIssuedTokenKeepsItsKey(t *testing.T) {
 	}
 	jwksAfter := func(d time.Duration) int {
 		t.Helper()
-		e.clock.Add(d)
+		e.clock.Advance(d)
 		p, err := oauth.New(ctx, oauth.Config{Issuer: issuer, UserDomains: []string{"example.test"}, Now: e.clock.Now}, e.store)
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xmppoauth/xmppoauth/internal/fakeclock"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/store"
 )
@@ -42,7 +43,7 @@ func badgerProvider(tb testing.TB, db *store.DB, now func() time.Time) *oauth.Pr
 func TestPendingSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	ctx := t.Context()
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := fakeclock.New(time.Now().UTC().Truncate(time.Second))
 	db := openBadger(t, dir)
 	p := badgerProvider(t, db, clk.Now)
 

@@ -17,7 +17,7 @@ func TestClaimSignIn(t *testing.T) {
 	}{
 		{"approved", func(e *env, s oauth.SignIn) { e.decide(t, s, true) }, oauth.SignInApproved, ""},
 		{"denied", func(e *env, s oauth.SignIn) { e.decide(t, s, false) }, oauth.SignInDenied, ""},
-		{"expired unanswered", func(e *env, s oauth.SignIn) { e.clock.Add(6 * time.Minute) }, oauth.SignInPending, ""},
+		{"expired unanswered", func(e *env, s oauth.SignIn) { e.clock.Advance(6 * time.Minute) }, oauth.SignInPending, ""},
 		{"still pending", func(*env, oauth.SignIn) {}, "", oauth.AuthorizationPending},
 	}
 	for _, tc := range tests {

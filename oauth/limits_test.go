@@ -54,7 +54,7 @@ func TestClientAuthFailuresAreLimited(t *testing.T) {
 			c, cred := e.register(t, webMeta())
 			other, _ := e.register(t, webMeta())
 			for i, a := range tt.attempts {
-				e.clock.Add(a.advance)
+				e.clock.Advance(a.advance)
 				use := wrong(c.ID)
 				switch {
 				case a.right:
@@ -116,7 +116,7 @@ func TestUserCodeGuessingIsLimitedOverall(t *testing.T) {
 			t.Fatalf("wrong code %d = %v, want invalid_grant", i, err)
 		}
 	}
-	e.clock.Add(15 * time.Second)
+	e.clock.Advance(15 * time.Second)
 	_, err = e.p.LookupDevice(ctx, "guesser6@example.test", "BBBB-BBBB")
 	if oe, ok := oauth.AsError(err); !ok || oe.Code != oauth.TooManyRequests || oe.RetryAfter != 45 {
 		t.Fatalf("seventh wrong code = %v, want too_many_requests with RetryAfter 45", err)
@@ -129,7 +129,7 @@ func TestUserCodeGuessingIsLimitedOverall(t *testing.T) {
 	if err := e.p.DecideDevice(ctx, alice, da.UserCode, true); errCode(err) != oauth.TooManyRequests {
 		t.Fatalf("DecideDevice while over the total = %v, want too_many_requests", err)
 	}
-	e.clock.Add(45 * time.Second)
+	e.clock.Advance(45 * time.Second)
 	if _, err := e.p.LookupDevice(ctx, alice, da.UserCode); err != nil {
 		t.Fatalf("right code after the window = %v", err)
 	}

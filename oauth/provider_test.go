@@ -12,22 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xmppoauth/xmppoauth/internal/fakeclock"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauth/storetest"
 )
-
-// clock is a pinned, settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // notifier records pushes.
 type notifier struct {
@@ -52,7 +40,7 @@ func (n *notifier) NotifyDevice(_ context.Context, d oauth.DeviceNotice) error {
 
 type env struct {
 	p     *oauth.Provider
-	clock *clock
+	clock *fakeclock.Clock
 	note  *notifier
 	store oauth.Store
 }
@@ -64,7 +52,7 @@ const (
 
 func newEnv(t *testing.T, mod ...func(*oauth.Config)) *env {
 	t.Helper()
-	e := &env{clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, note: &notifier{}, store: storetest.Memory()}
+	e := &env{clock: fakeclock.New(time.Now().UTC().Truncate(time.Second)), note: &notifier{}, store: storetest.Memory()}
 	cfg := oauth.Config{
 		Issuer:           issuer,
 		UserDomains:      []string{"example.test"},
@@ -428,7 +416,7 @@ func TestCodeExpires(t *testing.T) {
 	e := newEnv(t)
 	c, cred := e.register(t, webMeta())
 	code := e.signIn(t, c, "openid")
-	e.clock.Add(61 * time.Second)
+	e.clock.Advance(61 * time.Second)
 	_, err := e.p.Token(t.Context(), cred, oauth.TokenRequest{GrantType: oauth.GrantAuthorizationCode, Code: code, RedirectURI: c.RedirectURIs[0], CodeVerifier: verifier})
 	if errCode(err) != oauth.InvalidGrant {
 		t.Fatalf("Token(expired code) = %v", err)
@@ -478,7 +466,7 @@ func TestSignInDeniedAndExpired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Add(6 * time.Minute)
+	e.clock.Advance(6 * time.Minute)
 	if _, err := e.p.DecideSignIn(ctx, alice, s2.Code, true); errCode(err) == "" {
 		t.Fatal("expired sign-in approved")
 	}
@@ -588,11 +576,11 @@ func TestDeviceFlow(t *testing.T) {
 	if _, err := poll(); errCode(err) != oauth.SlowDown {
 		t.Fatalf("fast poll = %v", err)
 	}
-	e.clock.Add(6 * time.Second) // interval is now 10 s
+	e.clock.Advance(6 * time.Second) // interval is now 10 s
 	if _, err := poll(); errCode(err) != oauth.SlowDown {
 		t.Fatalf("poll after 6s with interval 10s = %v", err)
 	}
-	e.clock.Add(16 * time.Second)
+	e.clock.Advance(16 * time.Second)
 	if _, err := poll(); errCode(err) != oauth.AuthorizationPending {
 		t.Fatalf("poll after 16s = %v", err)
 	}
@@ -605,12 +593,12 @@ func TestDeviceFlow(t *testing.T) {
 	if err := e.p.DecideDevice(ctx, alice, da.UserCode, true); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	resp, err := poll()
 	if err != nil || resp.AccessToken == "" || resp.RefreshToken == "" || resp.IDToken == "" {
 		t.Fatalf("poll after approval = %+v, %v", resp, err)
 	}
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	if _, err := poll(); errCode(err) != oauth.InvalidGrant {
 		t.Fatalf("poll after tokens were issued = %v", err)
 	}
@@ -642,7 +630,7 @@ func TestDeviceDeniedAndExpired(t *testing.T) {
 		t.Fatalf("poll after deny = %v", err)
 	}
 	da2, _ := e.p.DeviceAuthorize(ctx, cred, "openid")
-	e.clock.Add(11 * time.Minute)
+	e.clock.Advance(11 * time.Minute)
 	_, err = e.p.Token(ctx, cred, oauth.TokenRequest{GrantType: oauth.GrantDeviceCode, DeviceCode: da2.DeviceCode})
 	if errCode(err) != oauth.ExpiredToken {
 		t.Fatalf("poll after expiry = %v", err)
@@ -670,7 +658,7 @@ func TestDeviceCodeGuessingIsLimited(t *testing.T) {
 	if _, err := e.p.LookupDevice(ctx, "bob@example.test", da.UserCode); err != nil {
 		t.Fatalf("bob's lookup = %v", err)
 	}
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	if _, err := e.p.LookupDevice(ctx, alice, da.UserCode); err != nil {
 		t.Fatalf("lookup after the window = %v", err)
 	}
@@ -744,7 +732,7 @@ func TestIntrospectionCallers(t *testing.T) {
 			}
 		})
 	}
-	e.clock.Add(11 * time.Minute)
+	e.clock.Advance(11 * time.Minute)
 	if in, _ := e.p.Introspect(ctx, cred, resp.AccessToken, ""); in.Active {
 		t.Fatal("expired token active")
 	}
@@ -821,11 +809,11 @@ func TestKeyRotation(t *testing.T) {
 	if hdr := kidOf(); !strings.Contains(hdr, before.Keys[0].Kid) && !strings.Contains(hdr, before.Keys[1].Kid) {
 		t.Fatalf("new key signs before its publish delay: %s", hdr)
 	}
-	e.clock.Add(61 * time.Minute)
+	e.clock.Advance(61 * time.Minute)
 	if hdr := kidOf(); strings.Contains(hdr, before.Keys[0].Kid) || strings.Contains(hdr, before.Keys[1].Kid) {
 		t.Fatalf("old key still signs after the publish delay: %s", hdr)
 	}
-	e.clock.Add(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	// A fresh provider on the same store drops keys past their DeleteAt.
 	p2, err := oauth.New(ctx, oauth.Config{Issuer: issuer, UserDomains: []string{"example.test"}, Now: e.clock.Now}, e.store)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xmppoauth/xmppoauth/internal/fakeclock"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauth/storetest"
 	"github.com/xmppoauth/xmppoauth/oauthhttp"
@@ -31,28 +32,10 @@ type testServer struct {
 	*httptest.Server
 	t      *testing.T
 	p      *oauth.Provider
-	clock  *clock
+	clock  *fakeclock.Clock
 	notes  *notifier
 	store  *faultyStore
 	issuer string
-}
-
-// clock is a pinned clock that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // notifier records what the provider pushes to chat.
@@ -152,7 +135,7 @@ func startServer(t *testing.T, useTLS bool, configure func(*oauth.Config), web .
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	notes := &notifier{}
 	st := &faultyStore{Store: storetest.Memory()}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))

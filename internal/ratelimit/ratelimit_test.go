@@ -5,27 +5,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xmppoauth/xmppoauth/internal/fakeclock"
 )
-
-// clock is a pinned clock tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func TestAllow(t *testing.T) {
 	type step struct {
@@ -60,10 +42,10 @@ func TestAllow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := newClock()
-			l := New(3, time.Minute, 0, clk.now)
+			clk := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			l := New(3, time.Minute, 0, clk.Now)
 			for i, s := range tt.steps {
-				clk.add(s.advance)
+				clk.Advance(s.advance)
 				ok, wait := l.Allow(s.key)
 				if ok != s.ok || wait != s.wait {
 					t.Fatalf("step %d: Allow(%q) = %v, %v; want %v, %v", i, s.key, ok, wait, s.ok, s.wait)
@@ -74,8 +56,8 @@ func TestAllow(t *testing.T) {
 }
 
 func TestPeek(t *testing.T) {
-	clk := newClock()
-	l := New(2, time.Minute, 0, clk.now)
+	clk := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	l := New(2, time.Minute, 0, clk.Now)
 	if ok, _ := l.Peek("a"); !ok {
 		t.Fatal("Peek of an unknown key = false, want true")
 	}
@@ -84,29 +66,29 @@ func TestPeek(t *testing.T) {
 		t.Fatal("Peek below the limit = false, want true")
 	}
 	l.Allow("a")
-	clk.add(20 * time.Second)
+	clk.Advance(20 * time.Second)
 	if ok, wait := l.Peek("a"); ok || wait != 40*time.Second {
 		t.Fatalf("Peek at the limit = %v, %v; want false, 40s", ok, wait)
 	}
 	if ok, _ := l.Peek("a"); ok {
 		t.Fatal("Peek counted an event")
 	}
-	clk.add(40 * time.Second)
+	clk.Advance(40 * time.Second)
 	if ok, _ := l.Peek("a"); !ok {
 		t.Fatal("Peek after the window = false, want true")
 	}
 }
 
 func TestExpiredWindowsAreSwept(t *testing.T) {
-	clk := newClock()
-	l := New(5, time.Minute, 0, clk.now)
+	clk := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	l := New(5, time.Minute, 0, clk.Now)
 	for i := range 1000 {
 		l.Allow(fmt.Sprint("ip-", i))
 	}
 	if n := l.Len(); n != 1000 {
 		t.Fatalf("Len = %d, want 1000", n)
 	}
-	clk.add(time.Minute)
+	clk.Advance(time.Minute)
 	l.Allow("late")
 	if n := l.Len(); n != 1 {
 		t.Fatalf("Len after a window = %d, want 1 (ended windows swept)", n)
@@ -114,13 +96,13 @@ func TestExpiredWindowsAreSwept(t *testing.T) {
 }
 
 func TestFullMapRefusesNewKeys(t *testing.T) {
-	clk := newClock()
-	l := New(2, time.Minute, 100, clk.now)
+	clk := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	l := New(2, time.Minute, 100, clk.Now)
 	for i := range 100 {
 		if ok, _ := l.Allow(fmt.Sprint("flood-", i)); !ok {
 			t.Fatalf("key %d refused before the map was full", i)
 		}
-		clk.add(100 * time.Millisecond)
+		clk.Advance(100 * time.Millisecond)
 	}
 	// 10s into the window of the first key.
 
@@ -146,7 +128,7 @@ func TestFullMapRefusesNewKeys(t *testing.T) {
 		t.Fatal("tracked key allowed over its limit: the flood reset it")
 	}
 	// Once the oldest windows end, new keys fit again.
-	clk.add(50 * time.Second)
+	clk.Advance(50 * time.Second)
 	if ok, _ := l.Allow("after"); !ok {
 		t.Fatal("new key refused after the oldest window ended")
 	}
