@@ -110,7 +110,7 @@ func (p *Provider) IssueCode(ctx context.Context, req AuthorizeRequest, jid stri
 	code := newSecret()
 	ac := AuthCode{
 		Hash: hashSecret(string(code)), ClientID: c.ID, JID: jid, GrantID: g.ID,
-		RedirectURI: req.RedirectURI, Scopes: req.Scopes, Nonce: req.Nonce,
+		RedirectURI: req.RedirectURI, RedirectOmitted: req.RedirectOmitted, Scopes: req.Scopes, Nonce: req.Nonce,
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
 		AuthTime: authTime, Expiry: now.Add(p.cfg.AuthCodeTTL),
 	}

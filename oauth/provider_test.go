@@ -862,6 +862,23 @@ func TestRedirectURIOmitted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Token(no redirect_uri) = %v", err)
 	}
+
+	// The same through the consent page: the sign-in is claimed, then the
+	// code issued once the user consents.
+	s, _ = e.p.StartSignIn(t.Context(), req, alice)
+	e.p.DecideSignIn(t.Context(), alice, s.ID, true)
+	claimed, err := e.p.ClaimSignIn(t.Context(), s.ID)
+	if err != nil {
+		t.Fatalf("ClaimSignIn() = %v", err)
+	}
+	to, err = e.p.IssueCode(t.Context(), claimed.Request, claimed.JID, claimed.Decided)
+	if err != nil {
+		t.Fatalf("IssueCode() = %v", err)
+	}
+	_, err = e.p.Token(t.Context(), cred, oauth.TokenRequest{GrantType: oauth.GrantAuthorizationCode, Code: queryParam(t, to, "code"), CodeVerifier: verifier})
+	if err != nil {
+		t.Fatalf("Token(no redirect_uri) after consent = %v", err)
+	}
 }
 
 func TestBuiltinScopesCannotBeRedefined(t *testing.T) {
