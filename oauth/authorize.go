@@ -299,57 +299,17 @@ func (p *Provider) PendingSignIns(ctx context.Context, jid string) ([]SignInView
 // A pending sign-in gives an *Error with code AuthorizationPending. A sign-in
 // finishes once; later calls give InvalidRequest.
 func (p *Provider) FinishSignIn(ctx context.Context, id string) (string, error) {
-	now := p.now()
-	var prev string
-	s, err := p.store.UpdateSignIn(ctx, id, func(s SignIn) (SignIn, error) {
-		prev = s.State
-		switch {
-		case s.State == SignInPending && !now.After(s.Expiry):
-			return s, Errorf(AuthorizationPending, "waiting for the user's answer")
-		case s.State == SignInDone:
-			return s, Errorf(InvalidRequest, "this sign-in request was already completed")
-		}
-		s.State = SignInDone
-		return s, nil
-	})
-	if errors.Is(err, ErrNotFound) {
-		return "", Errorf(InvalidRequest, "this sign-in request does not exist or has expired")
-	}
-	if err != nil {
-		if _, ok := AsError(err); ok {
-			return "", err
-		}
-		return "", fmt.Errorf("finish sign-in: %w", err)
-	}
-	req := s.Request
-	switch prev {
-	case SignInDenied:
-		return p.errorRedirect(req, AccessDenied, "the user denied the request"), nil
-	case SignInPending:
-		return p.errorRedirect(req, AccessDenied, "the sign-in request expired before the user answered"), nil
-	}
-	c, err := p.store.GetClient(ctx, req.ClientID)
-	if errors.Is(err, ErrNotFound) {
-		return "", Errorf(InvalidClient, "the application was deleted")
-	}
-	if err != nil {
-		return "", fmt.Errorf("finish sign-in: get client: %w", err)
-	}
-	g, err := p.grantFor(ctx, s.JID, c.ID, req.Scopes, GrantAuthorizationCode)
+	s, err := p.ClaimSignIn(ctx, id)
 	if err != nil {
 		return "", err
 	}
-	code := newSecret()
-	ac := AuthCode{
-		Hash: hashSecret(string(code)), ClientID: c.ID, JID: s.JID, GrantID: g.ID,
-		RedirectURI: req.RedirectURI, RedirectOmitted: req.RedirectOmitted, Scopes: req.Scopes, Nonce: req.Nonce,
-		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
-		AuthTime: s.Decided, Expiry: now.Add(p.cfg.AuthCodeTTL),
+	switch s.State {
+	case SignInDenied:
+		return p.DeniedURL(s.Request, "the user denied the request"), nil
+	case SignInPending:
+		return p.DeniedURL(s.Request, "the sign-in request expired before the user answered"), nil
 	}
-	if err := p.store.CreateAuthCode(ctx, ac); err != nil {
-		return "", fmt.Errorf("finish sign-in: store code: %w", err)
-	}
-	return p.redirectWith(req.RedirectURI, url.Values{"code": {string(code)}, "state": {req.State}}), nil
+	return p.IssueCode(ctx, s.Request, s.JID, s.Decided)
 }
 
 func (p *Provider) errorRedirect(req AuthorizeRequest, code, desc string) string {
