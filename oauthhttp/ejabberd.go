@@ -230,17 +230,7 @@ func (h *ejabberdHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // before routing, so a caller without it learns nothing, not even which
 // paths exist.
 func (h *ejabberdHandler) routes() *gin.Engine {
-	if gin.IsDebugging() {
-		gin.SetMode(gin.ReleaseMode)
-	}
-	e := gin.New()
-	e.RedirectTrailingSlash = false
-	e.RedirectFixedPath = false
-	e.HandleMethodNotAllowed = true
-	e.ContextWithFallback = true
-	if err := e.SetTrustedProxies(nil); err != nil {
-		panic(fmt.Sprintf("oauthhttp: set trusted proxies: %v", err))
-	}
+	e := newEngine(nil) // ejabberd calls directly, through no proxy
 	e.Use(baseHeaders, gin.CustomRecoveryWithWriter(nil, h.recovered), h.authenticate)
 	e.NoRoute(func(c *gin.Context) {
 		h.writeError(c, http.StatusNotFound, oauth.Errorf(oauth.InvalidRequest, "no such operation"))

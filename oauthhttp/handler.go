@@ -215,9 +215,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.engine.ServeHTTP(w, r)
 }
 
-// routes lists every endpoint. A grant type the provider does not enable gets
-// no routes, so nothing is served that the metadata does not advertise.
-func (h *Handler) routes() *gin.Engine {
+// newEngine returns a gin engine as the handlers here want it: no
+// redirects to fixed paths, 405 for a known path with another method, the
+// request's context behind gin's, and only proxies (IP addresses or CIDR
+// prefixes, validated before) trusted to set the client address.
+func newEngine(proxies []string) *gin.Engine {
 	if gin.IsDebugging() {
 		// Gin's debug mode prints every route to stdout; we log through slog.
 		gin.SetMode(gin.ReleaseMode)
@@ -227,11 +229,17 @@ func (h *Handler) routes() *gin.Engine {
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	// gin trusts every proxy unless told otherwise; only the configured
-	// ones may set the client address (Options.TrustedProxies).
-	if err := e.SetTrustedProxies(h.proxies); err != nil {
+	// gin trusts every proxy unless told otherwise.
+	if err := e.SetTrustedProxies(proxies); err != nil {
 		panic(fmt.Sprintf("oauthhttp: set trusted proxies: %v", err))
 	}
+	return e
+}
+
+// routes lists every endpoint. A grant type the provider does not enable gets
+// no routes, so nothing is served that the metadata does not advertise.
+func (h *Handler) routes() *gin.Engine {
+	e := newEngine(h.proxies)
 	e.Use(h.logRequests, baseHeaders, gin.CustomRecoveryWithWriter(nil, h.recovered), h.boundBody)
 	e.NoRoute(func(c *gin.Context) { c.String(http.StatusNotFound, "404 page not found\n") })
 	e.NoMethod(func(c *gin.Context) {
