@@ -85,7 +85,7 @@ func (v *validator) validateEjabberd(e Ejabberd, scopes map[string]string) {
 		for i, to := range e.Scopes[from] {
 			k := key + "[" + strconv.Itoa(i) + "]"
 			switch {
-			case !validScopeToken(to) || strings.Contains(to, "*"):
+			case !oauth.ValidScopeToken(to) || strings.Contains(to, "*"):
 				// ejabberd reads a "*" segment of a token's scope as a
 				// wildcard that grants every scope, sasl_auth included.
 				v.add(k, "%q is not an ejabberd scope name (printable ASCII without space, \", \\ or *)", to)

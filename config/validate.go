@@ -121,7 +121,7 @@ func (c *Config) Validate() error {
 	for _, name := range keysSorted(c.Scopes) {
 		key := "scopes." + name
 		switch {
-		case !validScopeToken(name):
+		case !oauth.ValidScopeToken(name):
 			v.add(key, "%q is not a scope name (RFC 6749 §3.3: printable ASCII without space, \" or \\)", name)
 		case slices.Contains(reservedScopes, name) || strings.HasPrefix(name, "xmpp:"):
 			v.add(key, "%q is defined by xmppoauth itself", name)
@@ -283,19 +283,4 @@ func (v *validator) bareJID(key, s string) {
 	case !validDomain(domain):
 		v.add(key, "%q has an invalid domain", s)
 	}
-}
-
-// validScopeToken reports whether s is a scope-token (RFC 6749 §3.3):
-// 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if b < 0x21 || b > 0x7e || b == '"' || b == '\\' {
-			return false
-		}
-	}
-	return true
 }

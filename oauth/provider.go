@@ -206,7 +206,7 @@ func New(ctx context.Context, cfg Config, st Store) (*Provider, error) {
 		p.scopes[s.Name] = s.Description
 	}
 	for name, desc := range cfg.ExtraScopes {
-		if !validScopeToken(name) {
+		if !ValidScopeToken(name) {
 			return nil, fmt.Errorf("oauth: scope %q is not a valid scope token (RFC 6749 §3.3)", name)
 		}
 		if _, ok := p.scopes[name]; ok {
@@ -339,7 +339,9 @@ func NormalizeJID(jid string) string {
 	return strings.ToLower(strings.TrimSpace(jid))
 }
 
-func validScopeToken(s string) bool {
+// ValidScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
+// 1*( %x21 / %x23-5B / %x5D-7E ).
+func ValidScopeToken(s string) bool {
 	if s == "" {
 		return false
 	}

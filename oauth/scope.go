@@ -21,7 +21,7 @@ func (p *Provider) parseScope(c Client, raw string) ([]string, error) {
 		if s == "" {
 			continue
 		}
-		if !validScopeToken(s) {
+		if !ValidScopeToken(s) {
 			return nil, Errorf(InvalidScope, "scope %q is malformed", s)
 		}
 		if _, ok := p.scopes[s]; !ok {

@@ -93,7 +93,7 @@ func (o EjabberdOptions) Validate() error {
 	}
 	sort.Strings(keys)
 	for _, from := range keys {
-		if !validScope(from) {
+		if !oauth.ValidScopeToken(from) {
 			errs = append(errs, fmt.Errorf("scope %q is not a valid scope token (RFC 6749 §3.3)", from))
 		}
 		if len(o.Scopes[from]) == 0 {
@@ -103,7 +103,7 @@ func (o EjabberdOptions) Validate() error {
 			// ejabberd reads token scopes with oauth2_priv_set, where a
 			// "*" segment is a wildcard that grants every scope,
 			// sasl_auth included.
-			if !validScope(to) || strings.Contains(to, "*") {
+			if !oauth.ValidScopeToken(to) || strings.Contains(to, "*") {
 				errs = append(errs, fmt.Errorf("ejabberd scope %q (for %q) must be a scope token without '*'", to, from))
 			}
 		}
@@ -121,20 +121,6 @@ func isToken(s string) bool {
 	}
 	for _, r := range s {
 		if r > '~' || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
-			return false
-		}
-	}
-	return true
-}
-
-// validScope reports whether s is a scope token of RFC 6749 §3.3:
-// 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScope(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x21 || r == 0x22 || r == 0x5c || r > 0x7e {
 			return false
 		}
 	}
