@@ -187,19 +187,8 @@ func (v *validator) secret(sourceKey, key, format string, args ...any) {
 // or fragment (RFC 8414 §2) and, so that it compares equal everywhere, no
 // trailing slash.
 func (v *validator) publicURL(key, s string, issuer bool) {
-	u, err := url.Parse(s)
-	if err != nil || !u.IsAbs() || u.Host == "" {
-		v.add(key, "%q is not an absolute URL such as https://auth.example.org", s)
-		return
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	case u.Scheme == "http":
-		v.add(key, "%q must use https (http is allowed only on 127.0.0.1, ::1 and localhost)", s)
-		return
-	default:
-		v.add(key, "%q must be an https URL", s)
+	u, ok := v.httpsURL(key, s, "https://auth.example.org")
+	if !ok {
 		return
 	}
 	if u.User != nil {
@@ -216,6 +205,29 @@ func (v *validator) publicURL(key, s string, issuer bool) {
 			v.add(key, "%q must not end with a slash; write %q", s, strings.TrimRight(s, "/"))
 		}
 	}
+}
+
+// httpsURL parses s, an absolute https URL (http on loopback), and reports
+// under key what is wrong with it: example shows what is meant. It returns
+// the URL when s parses as an absolute one, nil otherwise, and whether it
+// passed.
+func (v *validator) httpsURL(key, s, example string) (*url.URL, bool) {
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		v.add(key, "%q is not an absolute URL such as %s", s, example)
+		return nil, false
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http":
+		v.add(key, "%q must use https (http is allowed only on 127.0.0.1, ::1 and localhost)", s)
+		return u, false
+	default:
+		v.add(key, "%q must be an https URL", s)
+		return u, false
+	}
+	return u, true
 }
 
 // isLoopback reports whether host is 127.0.0.0/8, ::1 or localhost.

@@ -163,20 +163,8 @@ func (v *validator) validateWeb(w Web) {
 // the issuer, it may have a query and a fragment (a section of a longer
 // legal page).
 func (v *validator) documentURL(key, s string) {
-	u, err := url.Parse(s)
-	if err != nil || !u.IsAbs() || u.Host == "" {
-		v.add(key, "%q is not an absolute URL such as https://example.org/terms", s)
-		return
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	case u.Scheme == "http":
-		v.add(key, "%q must use https (http is allowed only on 127.0.0.1, ::1 and localhost)", s)
-	default:
-		v.add(key, "%q must be an https URL", s)
-	}
-	if u.User != nil {
+	u, _ := v.httpsURL(key, s, "https://example.org/terms")
+	if u != nil && u.User != nil {
 		v.add(key, "%q must not contain a user name or password", s)
 	}
 }
