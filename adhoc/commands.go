@@ -12,6 +12,7 @@ import (
 	"gosrc.io/xmpp/stanza"
 
 	"github.com/xmppoauth/xmppoauth/forms"
+	"github.com/xmppoauth/xmppoauth/internal/ratelimit"
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
@@ -146,7 +147,7 @@ func fail(what string, err error, retry bool) (Response, error) {
 		return Response{}, forbidden(e)
 	case e.Code == oauth.TooManyRequests:
 		reason, _, _ := strings.Cut(e.Description, ";")
-		return failed(fmt.Sprintf("%s. Wait %s, then try again.", sentence(reason), waitText(e.RetryAfter))), nil
+		return failed(fmt.Sprintf("%s. Wait %s, then try again.", sentence(reason), ratelimit.WaitText(e.RetryAfter))), nil
 	case retry:
 		return Response{}, Retry(sentence(e.Description) + ".")
 	default:
@@ -175,18 +176,6 @@ func sentence(s string) string {
 		return "Something went wrong"
 	}
 	return string(unicode.ToUpper(r)) + s[n:]
-}
-
-// waitText says how long secs seconds are, in words.
-func waitText(secs int) string {
-	switch {
-	case secs <= 1:
-		return "a second"
-	case secs < 120:
-		return fmt.Sprintf("%d seconds", secs)
-	default:
-		return fmt.Sprintf("%d minutes", (secs+59)/60)
-	}
 }
 
 // timeFormat is how the commands show times: always UTC, since the server

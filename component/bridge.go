@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/xmppoauth/xmppoauth/adhoc"
+	"github.com/xmppoauth/xmppoauth/internal/ratelimit"
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
@@ -267,24 +268,12 @@ func (b *Bridge) failText(ctx context.Context, err error) string {
 	if e, ok := oauth.AsError(err); ok {
 		if e.Code == oauth.TooManyRequests {
 			reason, _, _ := strings.Cut(e.Description, ";")
-			return fmt.Sprintf("%s. Wait %s, then try again.", capitalize(reason), waitText(e.RetryAfter))
+			return fmt.Sprintf("%s. Wait %s, then try again.", capitalize(reason), ratelimit.WaitText(e.RetryAfter))
 		}
 		return capitalize(e.Description) + "."
 	}
 	b.log.ErrorContext(ctx, "chat request failed", "err", err)
 	return "Sorry, something went wrong on our side. Please try again in a moment."
-}
-
-// waitText says how long to wait in words, as the commands do.
-func waitText(secs int) string {
-	switch {
-	case secs <= 1:
-		return "a second"
-	case secs < 120:
-		return fmt.Sprintf("%d seconds", secs)
-	default:
-		return fmt.Sprintf("%d minutes", (secs+59)/60)
-	}
 }
 
 func capitalize(s string) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/xmppoauth/xmppoauth/adhoc"
+	"github.com/xmppoauth/xmppoauth/internal/ratelimit"
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
@@ -115,7 +116,7 @@ func (h *Handler) handleDeviceSubmit(c *gin.Context) {
 		// tries: the user can act on all of these.
 		if e.Code == oauth.TooManyRequests {
 			c.Header("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
-			data.Error = "Too many attempts. Wait " + waitText(e.RetryAfter) + ", then try again."
+			data.Error = "Too many attempts. Wait " + ratelimit.WaitText(e.RetryAfter) + ", then try again."
 		} else {
 			data.Error = capitalize(describe(e))
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/xmppoauth/xmppoauth/internal/ratelimit"
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
@@ -302,7 +303,7 @@ func explain(e *oauth.Error, site string) errorPage {
 		p.Heading = "This request has expired"
 	case oauth.TooManyRequests:
 		p.Heading = "Too many attempts"
-		p.Next = "Wait " + waitText(e.RetryAfter) + ", then try again."
+		p.Next = "Wait " + ratelimit.WaitText(e.RetryAfter) + ", then try again."
 	case oauth.AccessDenied:
 		p.Heading = "Access denied"
 		p.Next = "Use an address this service accepts, or go back to the application."
@@ -311,18 +312,6 @@ func explain(e *oauth.Error, site string) errorPage {
 		p.Next = "Please try again in a few minutes."
 	}
 	return p
-}
-
-// waitText says how long to wait, in words.
-func waitText(seconds int) string {
-	switch {
-	case seconds <= 1:
-		return "a second"
-	case seconds < 90:
-		return strconv.Itoa(seconds) + " seconds"
-	default:
-		return strconv.Itoa((seconds+59)/60) + " minutes"
-	}
 }
 
 // capitalize starts s with a capital letter and ends it with a full stop.

@@ -216,7 +216,7 @@ func (h *Handler) handlePassword(c *gin.Context) {
 	if ok, wait := h.pwTries.Allow(jid); !ok {
 		secs := ratelimit.Seconds(wait)
 		c.Header("Retry-After", strconv.Itoa(secs))
-		again(http.StatusTooManyRequests, "Too many wrong passwords. Wait "+waitText(secs)+", then try again, or approve the sign-in in your chat app instead.")
+		again(http.StatusTooManyRequests, "Too many wrong passwords. Wait "+ratelimit.WaitText(secs)+", then try again, or approve the sign-in in your chat app instead.")
 		return
 	}
 	err := h.passwords.CheckPassword(ctx, jid, password)

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"strconv"
 	"sync"
 	"time"
 )
@@ -147,6 +148,20 @@ func (l *Limiter) untilRoom(now time.Time) time.Duration {
 		room = next
 	}
 	return max(room.Sub(now), time.Nanosecond)
+}
+
+// WaitText says how long a wait of secs seconds is, in words for the
+// people who are told to wait: "a second", "42 seconds", "5 minutes"
+// (from two minutes on, rounded up to whole minutes).
+func WaitText(secs int) string {
+	switch {
+	case secs <= 1:
+		return "a second"
+	case secs < 120:
+		return strconv.Itoa(secs) + " seconds"
+	default:
+		return strconv.Itoa((secs+59)/60) + " minutes"
+	}
 }
 
 // Seconds turns a wait into the whole seconds of an HTTP Retry-After header

@@ -184,3 +184,14 @@ func TestSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitText(t *testing.T) {
+	for secs, want := range map[int]string{
+		0: "a second", 1: "a second", 2: "2 seconds", 42: "42 seconds", 119: "119 seconds",
+		120: "2 minutes", 121: "3 minutes", 300: "5 minutes",
+	} {
+		if got := WaitText(secs); got != want {
+			t.Errorf("WaitText(%d) = %q, want %q", secs, got, want)
+		}
+	}
+}
