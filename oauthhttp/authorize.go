@@ -179,22 +179,32 @@ func authorizeParams(r *http.Request) (url.Values, error) {
 	return params, nil
 }
 
+// readPostedForm reads the form a page posted and checks its CSRF token.
+// When it returns false it has answered already.
+func (h *Handler) readPostedForm(c *gin.Context) (url.Values, bool) {
+	form, err := readForm(c.Request)
+	if err != nil {
+		h.failPage(c, err)
+		return nil, false
+	}
+	if !h.checkCSRF(c, form) {
+		h.csrfFailed(c)
+		return nil, false
+	}
+	return form, true
+}
+
 // readFlowForm reads a form that a page of the authorization flow posted
 // (named page in the error when it was altered): it checks the CSRF token
 // and parses again the authorization request that the form carries in its
 // "request" field, as the client sent it. When it returns false it has
 // answered already.
 func (h *Handler) readFlowForm(c *gin.Context, page string) (form, params url.Values, req oauth.AuthorizeRequest, client oauth.Client, ok bool) {
-	form, err := readForm(c.Request)
-	if err != nil {
-		h.failPage(c, err)
+	form, ok = h.readPostedForm(c)
+	if !ok {
 		return nil, nil, req, client, false
 	}
-	if !h.checkCSRF(c, form) {
-		h.csrfFailed(c)
-		return nil, nil, req, client, false
-	}
-	params, err = url.ParseQuery(form.Get("request"))
+	params, err := url.ParseQuery(form.Get("request"))
 	if err != nil {
 		h.failPage(c, oauth.Errorf(oauth.InvalidRequest, "the %s form was altered", page))
 		return nil, nil, req, client, false

@@ -136,13 +136,8 @@ func (h *Handler) handleSignOutPage(c *gin.Context) {
 // server's authorization endpoint (to sign in with another address), or to
 // the sign-out page.
 func (h *Handler) handleSignOut(c *gin.Context) {
-	form, err := readForm(c.Request)
-	if err != nil {
-		h.failPage(c, err)
-		return
-	}
-	if !h.checkCSRF(c, form) {
-		h.csrfFailed(c)
+	form, ok := h.readPostedForm(c)
+	if !ok {
 		return
 	}
 	if s, ok := h.session(c); ok {

@@ -87,13 +87,8 @@ func (h *Handler) handleDevicePage(c *gin.Context) {
 // handleDeviceSubmit sends the approval request for a user code to the
 // XMPP address given; the user approves or denies it in chat.
 func (h *Handler) handleDeviceSubmit(c *gin.Context) {
-	form, err := readForm(c.Request)
-	if err != nil {
-		h.failPage(c, err)
-		return
-	}
-	if !h.checkCSRF(c, form) {
-		h.csrfFailed(c)
+	form, ok := h.readPostedForm(c)
+	if !ok {
 		return
 	}
 	data := devicePage{
@@ -105,7 +100,7 @@ func (h *Handler) handleDeviceSubmit(c *gin.Context) {
 		h.renderDevice(c, http.StatusBadRequest, data)
 		return
 	}
-	err = h.p.RequestDeviceApproval(c.Request.Context(), data.JID, data.UserCode)
+	err := h.p.RequestDeviceApproval(c.Request.Context(), data.JID, data.UserCode)
 	if err != nil {
 		e, ok := oauth.AsError(err)
 		if !ok || !userFacing(e) {
