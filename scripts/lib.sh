@@ -24,24 +24,13 @@ as_root() {
 
 # ensure_packages installs the Debian packages whose commands are missing.
 # Arguments are command:package pairs, e.g. prosody:prosody curl:curl. It
-# runs apt-get update once, and only when something is missing. If the
-# prosody package was installed and its init script started the system
-# Prosody, that is stopped again: tests and the demo run their own Prosody on
-# loopback, and the system one would hold port 5222.
+# runs apt-get update once, and only when something is missing (apt_install).
 ensure_packages() {
 	local missing=() pair
 	for pair in "$@"; do
 		command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	command -v apt-get >/dev/null 2>&1 || fail "missing ${missing[*]} and no apt-get to install it; install it by hand"
-	step "Installing ${missing[*]} (apt-get)"
-	export DEBIAN_FRONTEND=noninteractive
-	as_root apt-get update -q
-	as_root apt-get install -y -q "${missing[@]}" </dev/null
-	case " ${missing[*]} " in
-	*" prosody "*) stop_system_prosody ;;
-	esac
+	apt_install "${missing[@]}"
 }
 
 # stop_system_prosody stops the Prosody service that the package may have
@@ -86,13 +75,22 @@ ensure_debs() {
 	for pkg in "$@"; do
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	command -v apt-get >/dev/null 2>&1 || fail "missing ${missing[*]} and no apt-get to install it; install it by hand"
-	step "Installing ${missing[*]} (apt-get)"
+	apt_install "${missing[@]}"
+}
+
+# apt_install installs the Debian packages $@, if any, with one apt-get
+# update. A system Prosody or ejabberd that a new package started is stopped
+# again: tests and the demo run their own on loopback, and the system ones
+# would hold the XMPP ports.
+apt_install() {
+	[ $# -eq 0 ] && return 0
+	command -v apt-get >/dev/null 2>&1 || fail "missing $* and no apt-get to install it; install it by hand"
+	step "Installing $* (apt-get)"
 	export DEBIAN_FRONTEND=noninteractive
 	as_root apt-get update -q
-	as_root apt-get install -y -q "${missing[@]}" </dev/null
-	case " ${missing[*]} " in *" ejabberd "*) stop_system_ejabberd ;; esac
+	as_root apt-get install -y -q "$@" </dev/null
+	case " $* " in *" prosody "*) stop_system_prosody ;; esac
+	case " $* " in *" ejabberd "*) stop_system_ejabberd ;; esac
 }
 
 # stop_system_ejabberd stops the ejabberd the package may have started (it
