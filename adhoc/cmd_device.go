@@ -35,20 +35,9 @@ func showDevice(core Core) StageFunc {
 		if err != nil {
 			return fail("look up device code", err, true)
 		}
-		fields := []forms.FormOption{
-			forms.Title("Approve a device"),
-			forms.Instructions(deviceWarning),
-			forms.Fixed("App: " + appLine(d.App)),
-			forms.Fixed("Code: " + d.UserCode),
-			forms.Fixed("Asked at " + showTime(d.Created) + "; the code expires at " + showTime(d.ExpiresAt) + "."),
-			forms.Fixed("If you approve, the device may:"),
-		}
-		for _, line := range scopeWords(d.Scopes) {
-			fields = append(fields, forms.Fixed(line))
-		}
-		fields = append(fields, decisionField("Your answer"))
 		return Response{
-			Form:    forms.New(fields...),
+			Form: approvalForm("Approve a device", deviceWarning, d.App, d.UserCode,
+				"Asked at "+showTime(d.Created)+"; the code expires at "+showTime(d.ExpiresAt)+".", "device", d.Scopes),
 			Actions: Actions{Prev: true, Complete: true},
 			// The formatted code as the core returned it, not as typed.
 			Data: d.UserCode,

@@ -50,20 +50,10 @@ func pendingSignIns(core Core) StageFunc {
 // showSignIn shows one pending sign-in and asks for the answer; canPrev says
 // whether there is a list to go back to.
 func showSignIn(core Core, s oauth.SignInView, canPrev bool) Response {
-	fields := []forms.FormOption{
-		forms.Title("Sign in to " + appName(s.App)),
-		forms.Instructions("Approve only if you are signing in to this app right now and your browser shows the same code."),
-		forms.Fixed("App: " + appLine(s.App)),
-		forms.Fixed("Code: " + s.Code),
-		forms.Fixed("Asked at " + showTime(s.Created) + "."),
-		forms.Fixed("If you approve, the app may:"),
-	}
-	for _, line := range scopeWords(s.Scopes) {
-		fields = append(fields, forms.Fixed(line))
-	}
-	fields = append(fields, decisionField("Your answer"))
 	return Response{
-		Form:    forms.New(fields...),
+		Form: approvalForm("Sign in to "+appName(s.App),
+			"Approve only if you are signing in to this app right now and your browser shows the same code.",
+			s.App, s.Code, "Asked at "+showTime(s.Created)+".", "app", s.Scopes),
 		Actions: Actions{Prev: canPrev, Complete: true},
 		Data:    s.Code,
 		Then:    decideSignIn(core),

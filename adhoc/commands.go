@@ -250,6 +250,24 @@ const (
 	decisionDeny    = "deny"
 )
 
+// approvalForm asks the user to approve or deny a request of app (a device
+// or a sign-in, named by who): its title and instructions, the app, the
+// code, when it asked, what approving lets who do, and the answer field.
+func approvalForm(title, instructions string, app oauth.AppInfo, code, asked, who string, scopes []oauth.ScopeInfo) *forms.Form {
+	fields := []forms.FormOption{
+		forms.Title(title),
+		forms.Instructions(instructions),
+		forms.Fixed("App: " + appLine(app)),
+		forms.Fixed("Code: " + code),
+		forms.Fixed(asked),
+		forms.Fixed("If you approve, the " + who + " may:"),
+	}
+	for _, line := range scopeWords(scopes) {
+		fields = append(fields, forms.Fixed(line))
+	}
+	return forms.New(append(fields, decisionField("Your answer"))...)
+}
+
 // decisionField asks the user to approve or deny.
 func decisionField(label string) forms.Field {
 	return forms.ListSingle("decision", forms.Label(label), forms.Required(),
