@@ -214,21 +214,9 @@ func listen(cfg *config.Config, p *oauth.Provider, o *ops, log *slog.Logger) ([]
 			}
 			return nil, fmt.Errorf("%s: listen on %s: %w", w.name, w.addr, err)
 		}
-		servers = append(servers, &server{name: w.name, srv: newHTTPServer(w.h), ln: ln})
+		servers = append(servers, &server{name: w.name, srv: oauthhttp.NewServer(w.h), ln: ln})
 	}
 	return servers, nil
-}
-
-// newHTTPServer returns a server with the limits every listener gets.
-func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
 }
 
 // xmppLoginPath is where the main listener answers XMPP servers that check

@@ -210,6 +210,20 @@ func New(p *oauth.Provider, opts Options) *Handler {
 	return h
 }
 
+// NewServer returns an http.Server for h with the limits every listener of
+// xmppoauth gets: bounded time to read the headers and the request, to
+// write the answer and to keep an idle connection, and 64 KiB of headers.
+func NewServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.engine.ServeHTTP(w, r)

@@ -97,15 +97,7 @@ func startStack(ctx context.Context, o stackOptions) (st *stack, err error) {
 		ln.Close()
 		return st, err
 	}
-	// The same limits as main's server.
-	st.srv = &http.Server{
-		Handler:           oauthhttp.New(st.p, oauthhttp.Options{Logger: o.log.With("subsystem", "http"), SiteName: "xmppoauth-load"}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
+	st.srv = oauthhttp.NewServer(oauthhttp.New(st.p, oauthhttp.Options{Logger: o.log.With("subsystem", "http"), SiteName: "xmppoauth-load"}))
 	go func() { st.served <- st.srv.Serve(ln) }()
 	return st, nil
 }
