@@ -229,6 +229,11 @@ func (p *Provider) applyMetadata(c *Client, m ClientMetadata) error {
 	if len(m.ClientName) > 200 {
 		return badMetadata("client_name is longer than 200 characters")
 	}
+	// Users decide on what the name says, in chat and on the web: it must
+	// read as one line, as it is (see AppInfo.Label).
+	if err := checkShownName(m.ClientName); err != nil {
+		return badMetadata("%v", err)
+	}
 	appType := m.ApplicationType
 	if appType == "" {
 		appType = AppWeb // OIDC Dynamic Client Registration §2 default
@@ -240,6 +245,11 @@ func (p *Provider) applyMetadata(c *Client, m ClientMetadata) error {
 	if m.ClientURI != "" {
 		u, err := parseHTTPS(m.ClientURI)
 		if err != nil {
+			return badMetadata("client_uri: %v", err)
+		}
+		// Users are shown the host in its ASCII form (AppInfo.Label), so
+		// it must have one.
+		if _, err := hostASCII(u.Hostname()); err != nil {
 			return badMetadata("client_uri: %v", err)
 		}
 		clientHost = strings.ToLower(u.Hostname())
