@@ -53,7 +53,8 @@ func (p *Provider) Grants(ctx context.Context, jid string) ([]GrantView, error) 
 	now := p.now()
 	out := make([]GrantView, 0, len(list))
 	for _, g := range list {
-		v := GrantView{Grant: g, App: AppInfo{ClientID: g.ClientID, Name: "(deleted application)"}}
+		// A deleted client leaves no name: AppInfo.Label shows it as deleted.
+		v := GrantView{Grant: g, App: AppInfo{ClientID: g.ClientID}}
 		if c, err := p.store.GetClient(ctx, g.ClientID); err == nil {
 			v.App = appInfo(c)
 		}
