@@ -240,14 +240,31 @@ func TestEngine(t *testing.T) {
 			{session: "same", action: "NEXT", wantErr: errBadRequest(SpecificMalformedAction, "")},
 			{session: "same", form: submitName("Ann"), wantStatus: StatusExecuting},
 		}},
-		{name: "actions not offered", steps: []step{
+		{name: "prev not offered", steps: []step{
 			{wantStatus: StatusExecuting},
-			{session: "same", action: ActionComplete, form: submitName("Ann"), wantErr: errBadRequest(SpecificBadAction, "")},
 			// The first stage asked for prev, but there is nothing before it.
 			{session: "same", action: ActionPrev, wantErr: errBadRequest(SpecificBadAction, "")},
 			{session: "same", action: ActionNext, form: submitName("Ann"), wantFormType: "urn:test:color"},
-			{session: "same", action: ActionNext, form: submitColor("red"), wantErr: errBadRequest(SpecificBadAction, "")},
+		}},
+		// XEP-0050 §3.4 lets the responder read actions loosely. poezio
+		// submits every stage with next, also where only complete is
+		// offered: a forward action not offered is the stage's forward
+		// action.
+		{name: "poezio: next at every stage, also where only complete is offered", steps: []step{
+			{action: ActionExecute, wantStatus: StatusExecuting, wantActions: stage1Actions},
+			{session: "same", action: ActionNext, form: submitName("Ann"), wantStatus: StatusExecuting, wantFormType: "urn:test:color", wantActions: stage2Actions},
+			{session: "same", action: ActionNext, form: submitColor("red"), wantStatus: StatusCompleted, wantValues: map[string]string{"name": "Ann", "color": "red"}},
+		}},
+		{name: "complete where only next is offered goes on to the next stage", steps: []step{
+			{wantStatus: StatusExecuting},
+			{session: "same", action: ActionComplete, form: submitName("Ann"), wantStatus: StatusExecuting, wantFormType: "urn:test:color"},
 			{session: "same", action: ActionComplete, form: submitColor("red"), wantStatus: StatusCompleted},
+		}},
+		{name: "a forward action taken loosely still checks the form", steps: []step{
+			{wantStatus: StatusExecuting},
+			{session: "same", form: submitName("Ann")},
+			{session: "same", action: ActionNext, form: submitColor("green"), wantStatus: StatusExecuting, wantFormType: "urn:test:color"},
+			{session: "same", action: ActionNext, form: submitColor("red"), wantStatus: StatusCompleted},
 		}},
 		{name: "actions other than execute need a session", steps: []step{
 			{action: ActionNext, wantErr: errBadRequest(SpecificBadAction, "")},
@@ -780,5 +797,30 @@ func TestEngineBusySessionsAreNotDropped(t *testing.T) {
 	}
 	if _, err := e.Handle(ctx, aliceOther, service, &Command{Node: "hello"}, false); err != nil {
 		t.Errorf("after the slow stage: %v", err)
+	}
+}
+
+// TestEngineLooseActionIsTheForwardAction checks what a stage is told when
+// a client sends a forward action that was not offered: the stage's own
+// forward action, so that a stage offering next and complete can still
+// tell them apart.
+func TestEngineLooseActionIsTheForwardAction(t *testing.T) {
+	e, rec := newTestEngine(t, newClock(), Options{})
+	ctx := t.Context()
+	r1, err := e.Handle(ctx, alice, service, &Command{Node: "wizard"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Handle(ctx, alice, service, &Command{Node: "wizard", SessionID: r1.SessionID, Action: ActionComplete, Form: submitName("Ann")}, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.last().Action; got != ActionNext {
+		t.Errorf("complete at a next-only stage reached the stage as %q, want next", got)
+	}
+	if _, err := e.Handle(ctx, alice, service, &Command{Node: "wizard", SessionID: r1.SessionID, Action: ActionNext, Form: submitColor("red")}, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.last().Action; got != ActionComplete {
+		t.Errorf("next at a complete-only stage reached the stage as %q, want complete", got)
 	}
 }
