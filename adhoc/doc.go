@@ -10,10 +10,13 @@
 //
 //   - sessions with random ids, bound to the requester's full JID, expiring
 //     after a period of inactivity, bounded per bare JID and in total;
-//   - the XEP-0050 §3.4 action rules: "execute" resolves to the default of
-//     the last <actions/>, actions not offered are refused (bad-action),
-//     unknown ones are malformed-action, cancel ends the session, and prev
-//     returns to the previous stage with the data it had;
+//   - the XEP-0050 §3.4 action rules, read loosely as §3.4 allows:
+//     "execute" resolves to the default of the last <actions/> (which every
+//     stage sets), a forward action that is not offered (next where only
+//     complete is, or complete where only next is) is the stage's forward
+//     action, prev where it is not offered is refused (bad-action),
+//     unknown actions are malformed-action, cancel ends the session, and
+//     prev returns to the previous stage with the data it had;
 //   - validation of a submitted form against the form that was sent
 //     ([forms.Validate]); a failed submission gets the same form back with
 //     error notes rather than an error stanza;

@@ -239,10 +239,7 @@ func (e *Engine) continueSession(ctx context.Context, log *slog.Logger, def *Def
 	}
 	req.SessionID, req.Lang = s.id, s.lang
 
-	action := cmd.Action
-	if action == "" || action == ActionExecute {
-		action = cur.actions.Execute
-	}
+	action := cur.actions.resolve(cmd.Action)
 	if !cur.actions.allows(action) {
 		e.sessions.release(s, now)
 		return nil, errBadRequest(SpecificBadAction, fmt.Sprintf("action %q is not allowed at this stage", action))
@@ -376,6 +373,25 @@ func (a Actions) normalize(canPrev bool) Actions {
 		}
 	}
 	return a
+}
+
+// resolve returns the action a request stands for at a stage offering a.
+// XEP-0050 §3.4 lets the responder read actions loosely, and clients rely
+// on it: an absent action or "execute" is the stage's default, and a
+// forward action that is not offered (poezio sends "next" at every stage,
+// also where only "complete" is offered) is the stage's forward action,
+// when it has one. Anything else is returned as it is, for allows to
+// judge.
+func (a Actions) resolve(action Action) Action {
+	switch action {
+	case "", ActionExecute:
+		return a.Execute
+	case ActionNext, ActionComplete:
+		if !a.allowsOffered(action) && a.Execute != ActionPrev {
+			return a.Execute
+		}
+	}
+	return action
 }
 
 // allowsOffered reports whether action is one of the offered prev, next or
