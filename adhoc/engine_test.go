@@ -824,3 +824,68 @@ func TestEngineLooseActionIsTheForwardAction(t *testing.T) {
 		t.Errorf("next at a complete-only stage reached the stage as %q, want complete", got)
 	}
 }
+
+// summary is a one-stage command whose result is three lines of text.
+func summary() Definition {
+	return Definition{Node: "summary", Name: "Summary", Start: func(context.Context, *Request) (Response, error) {
+		return Response{Form: forms.New(forms.OfType(forms.TypeResult), forms.Title("Summary"),
+			forms.Fixed("App: TV"), forms.TextSingle("line-2", forms.Value("taken")), forms.Fixed("Code: WDJB-MJHT"), forms.Fixed("Expires at 12:10 UTC"))}, nil
+	}}
+}
+
+// TestEngineFixedFieldsHaveVars checks that no fixed field goes out without
+// a var of its own: clients that key fields by var (poezio, through
+// slixmpp) show only the last of several fields without one.
+func TestEngineFixedFieldsHaveVars(t *testing.T) {
+	e, _ := newTestEngine(t, newClock(), Options{}, summary())
+	got, err := e.Handle(t.Context(), alice, service, &Command{Node: "summary"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var texts []string
+	for _, f := range got.Form.Fields {
+		if f.Var == "" || seen[f.Var] {
+			t.Errorf("field %+v: var empty or used twice", f)
+		}
+		seen[f.Var] = true
+		texts = append(texts, f.Values...)
+	}
+	if want := []string{"App: TV", "taken", "Code: WDJB-MJHT", "Expires at 12:10 UTC"}; !reflect.DeepEqual(texts, want) {
+		t.Errorf("field values = %q, want %q in order", texts, want)
+	}
+}
+
+// TestEngineNotesInInstructions checks that the notes of a stage that goes
+// on are also the first lines of its form's instructions: profanity shows
+// no notes until a command completes, so a rejected submission would come
+// back without saying why.
+func TestEngineNotesInInstructions(t *testing.T) {
+	e, _ := newTestEngine(t, newClock(), Options{})
+	ctx := t.Context()
+	r1, err := e.Handle(ctx, alice, service, &Command{Node: "wizard"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := e.Handle(ctx, alice, service, &Command{Node: "wizard", SessionID: r1.SessionID, Form: submitName("retry")}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r2.Form.Instructions) == 0 || r2.Form.Instructions[0] != "That name is taken." {
+		t.Errorf("instructions after a retry = %q, want the error first", r2.Form.Instructions)
+	}
+	r3, err := e.Handle(ctx, alice, service, &Command{Node: "wizard", SessionID: r1.SessionID, Form: submitName("Ann")}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Step 2 of 2"}; !reflect.DeepEqual(r3.Form.Instructions, want) {
+		t.Errorf("instructions of stage 2 = %q, want %q", r3.Form.Instructions, want)
+	}
+	r4, err := e.Handle(ctx, alice, service, &Command{Node: "wizard", SessionID: r1.SessionID, Form: submitColor("green")}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{`"Color" has "green", which is not one of the choices offered.`, "Step 2 of 2"}; !reflect.DeepEqual(r4.Form.Instructions, want) {
+		t.Errorf("instructions after a rejected choice = %q, want %q", r4.Form.Instructions, want)
+	}
+}
