@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -315,6 +317,7 @@ func (e *Engine) finish(ctx context.Context, log *slog.Logger, s *session, cur *
 		e.ended(s.node, OutcomeInternalError)
 		return nil, errInternal()
 	}
+	resp.Form = nameFixedFields(resp.Form)
 	if resp.Then == nil {
 		e.sessions.end(s, now)
 		log.DebugContext(ctx, "ad-hoc command completed", "session", s.id)
@@ -330,6 +333,37 @@ func (e *Engine) finish(ctx context.Context, log *slog.Logger, s *session, cur *
 	}
 	e.sessions.push(s, f, now)
 	return f.reply(s), nil
+}
+
+// nameFixedFields returns a copy of f in which every fixed field without a
+// var has one of its own ("line-1", "line-2", … skipping vars in use), or
+// f itself when none lacks one. XEP-0004 lets fixed fields go without a
+// var, but clients that key a form's fields by var (poezio, through
+// slixmpp) then show only the last of them: the app, the code and the
+// warning of an approval would be lost, and only its last line shown.
+func nameFixedFields(f *forms.Form) *forms.Form {
+	if f == nil || !slices.ContainsFunc(f.Fields, func(x forms.Field) bool { return x.Var == "" && x.Type == forms.FieldFixed }) {
+		return f
+	}
+	f = f.Clone()
+	used := make(map[string]bool, len(f.Fields))
+	for _, x := range f.Fields {
+		used[x.Var] = true
+	}
+	n := 0
+	for i := range f.Fields {
+		if f.Fields[i].Var != "" || f.Fields[i].Type != forms.FieldFixed {
+			continue
+		}
+		for {
+			n++
+			if v := "line-" + strconv.Itoa(n); !used[v] {
+				f.Fields[i].Var, used[v] = v, true
+				break
+			}
+		}
+	}
+	return f
 }
 
 // runStage runs a stage, turning a panic into an error: a bug in one command

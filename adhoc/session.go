@@ -25,26 +25,41 @@ type frame struct {
 
 // reply is the <command/> that shows the frame.
 func (f *frame) reply(s *session) *Command {
-	actions := f.actions
-	return &Command{
-		Node:      s.node,
-		SessionID: s.id,
-		Status:    StatusExecuting,
-		Actions:   &actions,
-		Notes:     append([]Note(nil), f.notes...),
-		Form:      f.form.Clone(),
-	}
+	return f.show(s, f.form.Clone(), f.notes)
 }
 
 // retry shows the frame again after a rejected submission: errs come first,
 // then the stage's own notes, and the form keeps the submitted values.
 func (f *frame) retry(s *session, submitted *forms.Form, errs []Note) *Command {
-	c := f.reply(s)
-	c.Notes = append(append([]Note(nil), errs...), f.notes...)
+	form := f.form.Clone()
 	if submitted != nil && f.form != nil {
-		c.Form = f.form.WithValues(submitted)
+		form = f.form.WithValues(submitted)
 	}
-	return c
+	return f.show(s, form, append(append([]Note(nil), errs...), f.notes...))
+}
+
+// show is the executing <command/> with form and notes. The notes are also
+// the first lines of the form's instructions: profanity shows no notes
+// until a command completes, and would show a rejected form again without
+// saying why. (poezio shows notes but no instructions; clients that show
+// both show the notes twice, the lesser evil.)
+func (f *frame) show(s *session, form *forms.Form, notes []Note) *Command {
+	actions := f.actions
+	if form != nil && len(notes) > 0 {
+		lines := make([]string, 0, len(notes)+len(form.Instructions))
+		for _, n := range notes {
+			lines = append(lines, n.Text)
+		}
+		form.Instructions = append(lines, form.Instructions...)
+	}
+	return &Command{
+		Node:      s.node,
+		SessionID: s.id,
+		Status:    StatusExecuting,
+		Actions:   &actions,
+		Notes:     append([]Note(nil), notes...),
+		Form:      form,
+	}
 }
 
 // session is one execution of a command. Its fields other than id, node,
