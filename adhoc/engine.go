@@ -62,7 +62,13 @@ type StageFunc func(ctx context.Context, req *Request) (Response, error)
 // Definition is a command as registered with [New].
 type Definition struct {
 	// Node identifies the command (XEP-0050 §3.2); unique in an engine.
+	// Several clients (profanity) list and run commands by node, so it is
+	// short and readable.
 	Node string
+	// Aliases are further nodes that run the same command, such as the
+	// nodes it had before; disco#items lists the command once, under
+	// Node.
+	Aliases []string
 	// Name is what users see in their client's command list.
 	Name string
 	// AdminOnly hides the command from non-admins and refuses it to them
@@ -74,7 +80,8 @@ type Definition struct {
 
 // Request is what a stage is given.
 type Request struct {
-	// Node is the command's node.
+	// Node is the command's node (its Definition.Node, also when it was
+	// run through an alias).
 	Node string
 	// SessionID is the session's id.
 	SessionID string
@@ -136,7 +143,8 @@ type Engine struct {
 }
 
 // New returns an engine for cmds with options opts. It panics when a
-// definition has no node, name or start stage, or two share a node: such
+// definition has no node, name or start stage, or two share a node or an
+// alias: such
 // wiring mistakes must show when the program starts, not when the first user
 // runs the command.
 func New(opts Options, cmds ...Definition) *Engine {
@@ -174,10 +182,13 @@ func New(opts Options, cmds ...Definition) *Engine {
 			panic(fmt.Sprintf("adhoc: command %q has no name", d.Node))
 		case d.Start == nil:
 			panic(fmt.Sprintf("adhoc: command %q has a nil Start stage", d.Node))
-		case e.byNode[d.Node] != nil:
-			panic(fmt.Sprintf("adhoc: command node %q registered twice", d.Node))
 		}
-		e.byNode[d.Node] = d
+		for _, node := range append([]string{d.Node}, d.Aliases...) {
+			if node == "" || node == NS || e.byNode[node] != nil {
+				panic(fmt.Sprintf("adhoc: command node %q (of %q) is empty, the commands node, or registered twice", node, d.Name))
+			}
+			e.byNode[node] = d
+		}
 	}
 	e.sessions = newSessions(e.ttl, e.perJID, e.max)
 	return e
@@ -222,7 +233,9 @@ func (e *Engine) start(ctx context.Context, log *slog.Logger, def *Definition, r
 	if cmd.Action != "" && cmd.Action != ActionExecute {
 		return nil, errBadRequest(SpecificBadAction, fmt.Sprintf("action %q needs a session", cmd.Action))
 	}
-	s, err := e.sessions.create(def.Node, req.From, bareJID(req.From), cmd.Lang, e.now())
+	// The session keeps the node as the client sent it (an alias, maybe):
+	// replies name it, and the client continues with it.
+	s, err := e.sessions.create(cmd.Node, req.From, bareJID(req.From), cmd.Lang, e.now())
 	if err != nil {
 		log.InfoContext(ctx, "ad-hoc session refused", "err", err)
 		return nil, err

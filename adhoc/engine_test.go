@@ -111,7 +111,7 @@ func wizard(rec *recorder) Definition {
 }
 
 func hello() Definition {
-	return Definition{Node: "hello", Name: "Say hello", Start: func(_ context.Context, req *Request) (Response, error) {
+	return Definition{Node: "hello", Name: "Say hello", Aliases: []string{"urn:test:hello"}, Start: func(_ context.Context, req *Request) (Response, error) {
 		return Response{Notes: []Note{{Type: NoteInfo, Text: "Hello " + req.From}}}, nil
 	}}
 }
@@ -278,6 +278,9 @@ func TestEngine(t *testing.T) {
 		}},
 		{name: "admin command run by an admin", steps: []step{
 			{node: "admin", admin: true, wantStatus: StatusCompleted, wantNotes: []Note{{NoteInfo, "ok"}}},
+		}},
+		{name: "an alias runs the command, and the reply names the alias", steps: []step{
+			{node: "urn:test:hello", wantStatus: StatusCompleted, wantNotes: []Note{{NoteInfo, "Hello " + alice}}},
 		}},
 		{name: "single-stage command", steps: []step{
 			{node: "hello", wantStatus: StatusCompleted, wantFormType: "-", wantNotes: []Note{{NoteInfo, "Hello " + alice}}},
@@ -716,8 +719,9 @@ func TestSessionIDsAreUnique(t *testing.T) {
 
 func TestItemsAndInfo(t *testing.T) {
 	e, _ := newTestEngine(t, newClock(), Options{})
-	user := []Item{{"wizard", "Wizard"}, {"hello", "Say hello"}, {"failing", "Failing"}}
-	admin := []Item{{"wizard", "Wizard"}, {"hello", "Say hello"}, {"admin", "Admin"}, {"failing", "Failing"}}
+	helloItem := Item{Node: "hello", Name: "Say hello", Aliases: []string{"urn:test:hello"}}
+	user := []Item{{Node: "wizard", Name: "Wizard"}, helloItem, {Node: "failing", Name: "Failing"}}
+	admin := []Item{{Node: "wizard", Name: "Wizard"}, helloItem, {Node: "admin", Name: "Admin"}, {Node: "failing", Name: "Failing"}}
 	if got := e.Items(alice, false); !reflect.DeepEqual(got, user) {
 		t.Errorf("Items(user) = %+v, want %+v", got, user)
 	}
@@ -732,6 +736,7 @@ func TestItemsAndInfo(t *testing.T) {
 	}{
 		{"wizard", Info{Identities: []Identity{{"automation", "command-node", "Wizard"}}, Features: []string{NS, forms.NS}}, true},
 		{"admin", Info{Identities: []Identity{{"automation", "command-node", "Admin"}}, Features: []string{NS, forms.NS}}, true},
+		{"urn:test:hello", Info{Identities: []Identity{{"automation", "command-node", "Say hello"}}, Features: []string{NS, forms.NS}}, true},
 		{NS, Info{Identities: []Identity{{"automation", "command-list", "Commands"}}, Features: []string{NS}}, true},
 		{"nope", Info{}, false},
 	}
@@ -750,6 +755,9 @@ func TestNewPanics(t *testing.T) {
 		defs []Definition
 	}{
 		{"duplicate node", []Definition{{Node: "a", Name: "A", Start: start}, {Node: "a", Name: "B", Start: start}}},
+		{"alias of another's node", []Definition{{Node: "a", Name: "A", Start: start}, {Node: "b", Name: "B", Aliases: []string{"a"}, Start: start}}},
+		{"same alias twice", []Definition{{Node: "a", Name: "A", Aliases: []string{"x"}, Start: start}, {Node: "b", Name: "B", Aliases: []string{"x"}, Start: start}}},
+		{"empty alias", []Definition{{Node: "a", Name: "A", Aliases: []string{""}, Start: start}}},
 		{"nil start", []Definition{{Node: "a", Name: "A"}}},
 		{"no node", []Definition{{Name: "A", Start: start}}},
 		{"no name", []Definition{{Node: "a", Start: start}}},

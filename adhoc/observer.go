@@ -33,9 +33,14 @@ type Observer interface {
 // ended tells the observer, if there is one, that a session of node ended
 // with outcome.
 func (e *Engine) ended(node, outcome string) {
-	if e.observer != nil {
-		e.observer.CommandEnded(node, outcome)
+	if e.observer == nil {
+		return
 	}
+	// A session run through an alias counts for the command's own node.
+	if d, ok := e.byNode[node]; ok {
+		node = d.Node
+	}
+	e.observer.CommandEnded(node, outcome)
 }
 
 // completedOutcome is the outcome of a command that completed with notes.
