@@ -35,10 +35,18 @@ func grantTypeNames(types []string) string {
 	return strings.Join(out, ", ")
 }
 
-// clientLabel names a client in the admin commands.
-func clientLabel(c oauth.Client) string { return fmt.Sprintf("%s (%s)", c.Name, c.ID) }
+// clientLabel names a client in the admin commands: as users see it, and
+// by its client_id.
+func clientLabel(c oauth.Client) string { return label(c.App()) + ", client_id " + c.ID }
 
-// listClients is "List clients": a table of the registered clients.
+// clientRow is the line of text that stands for one client in "List
+// clients", beside the table that not every client draws.
+func clientRow(c oauth.Client) string {
+	return fmt.Sprintf("%s: %s; %s; %s; registered %s", label(c.App()), c.ID, clientKind(c), grantTypeNames(c.GrantTypes), showDate(c.CreatedAt))
+}
+
+// listClients is "List clients": the registered clients as lines of text
+// and as a table (XEP-0004 §3.4).
 func listClients(core Core) StageFunc {
 	return func(ctx context.Context, req *Request) (Response, error) {
 		clients, err := core.Clients(ctx)
@@ -51,17 +59,20 @@ func listClients(core Core) StageFunc {
 		opts := []forms.FormOption{
 			forms.OfType(forms.TypeResult),
 			forms.Title("Registered clients"),
-			forms.Reported(
-				forms.TextSingle("name", forms.Label("Name")),
-				forms.TextSingle("client_id", forms.Label("Client ID")),
-				forms.TextSingle("type", forms.Label("Type")),
-				forms.TextSingle("grant_types", forms.Label("Grant types")),
-				forms.TextSingle("created", forms.Label("Created")),
-			),
 		}
 		for _, c := range clients {
+			opts = append(opts, forms.Fixed(clientRow(c)))
+		}
+		opts = append(opts, forms.Reported(
+			forms.TextSingle("name", forms.Label("Name")),
+			forms.TextSingle("client_id", forms.Label("Client ID")),
+			forms.TextSingle("type", forms.Label("Type")),
+			forms.TextSingle("grant_types", forms.Label("Grant types")),
+			forms.TextSingle("created", forms.Label("Created")),
+		))
+		for _, c := range clients {
 			opts = append(opts, forms.Item(
-				forms.Var("name", c.Name),
+				forms.Var("name", c.App().Label().Name),
 				forms.Var("client_id", c.ID),
 				forms.Var("type", clientKind(c)),
 				forms.Var("grant_types", grantTypeNames(c.GrantTypes)),
@@ -73,7 +84,9 @@ func listClients(core Core) StageFunc {
 }
 
 // deleteClient is "Delete a client": pick one, confirm, delete. Deleting a
-// client ends all its grants, so every token it holds stops working.
+// client ends all its grants, so every token it holds stops working. The
+// options' values are a slug of the client's name and the start of its
+// client_id (optionValue).
 func deleteClient(core Core) StageFunc {
 	return func(ctx context.Context, req *Request) (Response, error) {
 		clients, err := core.Clients(ctx)
@@ -84,29 +97,31 @@ func deleteClient(core Core) StageFunc {
 			return done("No client is registered."), nil
 		}
 		options := make([]forms.Option, len(clients))
-		labels := make(map[string]string, len(clients))
+		picks := make(map[string]pick, len(clients))
+		taken := make(map[string]bool, len(clients))
 		for i, c := range clients {
-			options[i] = forms.Option{Label: clientLabel(c), Value: c.ID}
-			labels[c.ID] = clientLabel(c)
+			v := optionValue(c.App().Label().Name, c.ID, taken)
+			options[i] = forms.Option{Label: clientLabel(c), Value: v}
+			picks[v] = pick{id: c.ID, label: options[i].Label}
 		}
 		return Response{
 			Form: forms.New(
-				forms.Title("Delete a client"),
+				forms.Title(NameDeleteClient),
 				forms.ListSingle("client", forms.Label("Client"), forms.Required(), forms.Options(options...)),
 			),
 			Actions: Actions{Next: true},
 			Then: func(ctx context.Context, req *Request) (Response, error) {
-				id, _ := req.Form.String("client")
+				v, _ := req.Form.String("client")
+				p := picks[v]
+				fields := []forms.FormOption{forms.Title(NameDeleteClient)}
+				fields = append(fields, text("Client: "+p.label,
+					"Deleting it ends every authorization users gave it;",
+					"its tokens stop working at once, and it must register again.")...)
 				return Response{
-					Form: forms.New(
-						forms.Title("Delete a client"),
-						forms.Instructions("Deleting a client ends every authorization users gave it; its tokens stop working at once, and it has to register again."),
-						forms.Fixed("Client: "+labels[id]),
-						confirmField("Yes, delete this client"),
-					),
+					Form:    forms.New(append(fields, confirmField("Yes, delete this client"))...),
 					Actions: confirmActions(),
-					Data:    id,
-					Then:    doDeleteClient(core, labels[id]),
+					Data:    p.id,
+					Then:    doDeleteClient(core, p.label),
 				}, nil
 			},
 		}, nil

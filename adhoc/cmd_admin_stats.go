@@ -19,7 +19,7 @@ func stats(core Core) StageFunc {
 		}
 		return Response{Form: forms.New(
 			forms.OfType(forms.TypeResult),
-			forms.Title("Statistics"),
+			forms.Title(NameStats),
 			count("clients", "Clients", s.Clients),
 			count("grants", "Grants", s.Grants),
 			count("active_tokens", "Active tokens", s.ActiveTokens),

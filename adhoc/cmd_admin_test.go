@@ -65,11 +65,11 @@ func TestAdminDeleteClient(t *testing.T) {
 
 	pick := e.start(t, userAdmin, adhoc.NodeDeleteClient, true)
 	opts := options(t, pick.Form, "client")
-	label := "Radio (" + radio.ID + ")"
-	if len(opts) != 2 || opts[label] != radio.ID {
-		t.Fatalf("options = %v, want both clients as Name (client_id)", opts)
+	label := `"Radio" (radio.example.com), client_id ` + radio.ID
+	if len(opts) != 2 || opts[label] != "radio-"+radio.ID[:4] {
+		t.Fatalf("options = %v, want both clients labelled with host and client_id, and values of the name's slug and a short ID", opts)
 	}
-	confirm := e.next(t, userAdmin, pick, adhoc.ActionNext, one("client", radio.ID), true)
+	confirm := e.next(t, userAdmin, pick, adhoc.ActionNext, one("client", opts[label]), true)
 	if !strings.Contains(fixedText(confirm.Form), "Client: "+label) {
 		t.Fatalf("confirmation = %q, want %q", fixedText(confirm.Form), label)
 	}
@@ -91,7 +91,7 @@ func TestAdminDeleteClient(t *testing.T) {
 
 	// Deleted by someone else while the admin was confirming.
 	pick = e.start(t, userAdmin, adhoc.NodeDeleteClient, true)
-	confirm = e.next(t, userAdmin, pick, adhoc.ActionNext, one("client", tv.ID), true)
+	confirm = e.next(t, userAdmin, pick, adhoc.ActionNext, one("client", "tv-"+tv.ID[:4]), true)
 	if err := e.p.DeleteClient(t.Context(), tv.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestAdminRevokeUser(t *testing.T) {
 	form = e.start(t, userAdmin, adhoc.NodeRevokeUser, true)
 	confirm := e.next(t, userAdmin, form, adhoc.ActionNext, one("jid", "Alice@Example.test/phone"), true)
 	text := fixedText(confirm.Form)
-	for _, want := range []string{"alice@example.test has authorized 2 app(s)", "• TV (authorized 2030-06-01)", "• Radio (authorized 2030-06-01)"} {
+	for _, want := range []string{"alice@example.test has authorized 2 app(s)", `• "TV" (tv.example.com), authorized 2030-06-01`, `• "Radio" (radio.example.com), authorized 2030-06-01`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("confirmation %q lacks %q", text, want)
 		}

@@ -36,12 +36,10 @@ func confirmRevokeUser(core Core) StageFunc {
 		if len(grants) == 0 {
 			return done(jid + " has not authorized any app; there is nothing to revoke."), nil
 		}
-		fields := []forms.FormOption{
-			forms.Title("Revoke all access of " + jid),
-			forms.Instructions(fmt.Sprintf("%s has authorized %d app(s). All of them will lose access at once:", jid, len(grants))),
-		}
+		fields := []forms.FormOption{forms.Title(NameRevokeUser)}
+		fields = append(fields, text(fmt.Sprintf("%s has authorized %d app(s).", jid, len(grants)), "All of them will lose access at once:")...)
 		for _, g := range grants {
-			fields = append(fields, forms.Fixed("• "+grantLabel(g)))
+			fields = append(fields, text("• "+grantLabel(g))...)
 		}
 		fields = append(fields, confirmField("Yes, revoke all access of this user"))
 		return Response{

@@ -33,13 +33,37 @@ func TestCommandsListed(t *testing.T) {
 	if got := names(e.eng.Items(userAdmin, true)); !slices.Equal(got, admins) {
 		t.Errorf("Items(admin) = %q, want %q", got, admins)
 	}
-	for _, node := range append(slices.Clone(userNodes), adminNodes...) {
-		if !strings.HasPrefix(node, "urn:xmppoauth:") {
-			t.Errorf("node %q is not under urn:xmppoauth:", node)
+	// profanity lists nodes, not names: they are short and readable, and
+	// the earlier urn:xmppoauth: nodes still work.
+	for _, it := range e.eng.Items(userAdmin, true) {
+		if len(it.Node) > 16 || strings.ContainsAny(it.Node, ":/ ") {
+			t.Errorf("node %q is not short and readable", it.Node)
 		}
-		if _, ok := e.eng.Info(node); !ok {
-			t.Errorf("Info(%q) not found", node)
+		if len(it.Aliases) != 1 || !strings.HasPrefix(it.Aliases[0], "urn:xmppoauth:") {
+			t.Errorf("%s: aliases %q, want its urn:xmppoauth: node", it.Node, it.Aliases)
 		}
+		for _, node := range append([]string{it.Node}, it.Aliases...) {
+			if info, ok := e.eng.Info(node); !ok || info.Identities[0].Name != it.Name {
+				t.Errorf("Info(%q) = %+v, %v; want the command %q", node, info, ok, it.Name)
+			}
+		}
+	}
+	for old, node := range map[string]string{
+		"urn:xmppoauth:apps:list": adhoc.NodeListApps, "urn:xmppoauth:apps:revoke": adhoc.NodeRevokeApps,
+		"urn:xmppoauth:device:approve": adhoc.NodeApproveDevice, "urn:xmppoauth:signins:pending": adhoc.NodeSignIns,
+		"urn:xmppoauth:admin:clients:list": adhoc.NodeListClients, "urn:xmppoauth:admin:clients:delete": adhoc.NodeDeleteClient,
+		"urn:xmppoauth:admin:users:revoke": adhoc.NodeRevokeUser, "urn:xmppoauth:admin:stats": adhoc.NodeStats,
+	} {
+		a, _ := e.eng.Info(old)
+		b, _ := e.eng.Info(node)
+		if a.Identities == nil || !slices.Equal(a.Identities, b.Identities) {
+			t.Errorf("old node %s = %+v, want the command %s", old, a, node)
+		}
+	}
+	// Run through an old node, the command works and the reply names it.
+	cmd := e.start(t, userAlice, "urn:xmppoauth:apps:list", false)
+	if cmd.Node != "urn:xmppoauth:apps:list" || cmd.Status != adhoc.StatusCompleted {
+		t.Errorf("List authorized apps by its old node = %+v", cmd)
 	}
 }
 

@@ -6,9 +6,10 @@ import (
 	"github.com/xmppoauth/xmppoauth/forms"
 )
 
-// deviceWarning is the warning RFC 8628 §5.4 asks for: a user who types a
-// code an attacker sent them would hand the attacker's device their account.
-const deviceWarning = "Approve only if you started this on a device you hold yourself. If someone sent you this code, deny."
+// deviceWarning is the warning RFC 8628 §5.4 asks for, in its lines: a user
+// who types a code an attacker sent them would hand the attacker's device
+// their account.
+var deviceWarning = []string{"Approve only if you started this on a device you hold", "yourself. If someone sent you this code, deny."}
 
 // approveDevice is "Approve a device" (RFC 8628 §3.3): the user enters the
 // code their device shows, sees what it asks for, and approves or denies.
@@ -17,9 +18,9 @@ func approveDevice(core Core) StageFunc {
 	return func(ctx context.Context, req *Request) (Response, error) {
 		return Response{
 			Form: forms.New(
-				forms.Title("Approve a device"),
-				forms.Instructions("Enter the code your device shows, e.g. WDJB-MJHT"),
-				forms.TextSingle("user_code", forms.Label("Code shown on the device"), forms.Required()),
+				forms.Title(NameApproveDevice),
+				forms.Instructions("Enter the code your device shows, e.g. WDJB-MJHT."),
+				forms.TextSingle("user_code", forms.Label("Code shown on the device"), forms.Desc("8 letters, e.g. WDJB-MJHT"), forms.Required()),
 			),
 			Actions: Actions{Next: true},
 			Then:    showDevice(core),
@@ -36,8 +37,7 @@ func showDevice(core Core) StageFunc {
 			return fail("look up device code", err, true)
 		}
 		return Response{
-			Form: approvalForm("Approve a device", deviceWarning, d.App, d.UserCode,
-				"Asked at "+showTime(d.Created)+"; the code expires at "+showTime(d.ExpiresAt)+".", "device", d.Scopes),
+			Form:    approvalForm(NameApproveDevice, d.App, d.UserCode, d.Created, d.ExpiresAt, "device", d.Scopes, deviceWarning),
 			Actions: Actions{Prev: true, Complete: true},
 			// The formatted code as the core returned it, not as typed.
 			Data: d.UserCode,
@@ -50,7 +50,10 @@ func showDevice(core Core) StageFunc {
 // or access_denied (RFC 8628 §3.5).
 func decideDevice(core Core) StageFunc {
 	return func(ctx context.Context, req *Request) (Response, error) {
-		approve := approved(req.Form)
+		approve, err := decision(req.Form)
+		if err != nil {
+			return Response{}, err
+		}
 		if err := core.DecideDevice(ctx, requester(req), req.Data.(string), approve); err != nil {
 			return fail("decide device", err, false)
 		}

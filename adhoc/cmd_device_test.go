@@ -31,7 +31,7 @@ func TestApproveDeviceCodeForm(t *testing.T) {
 	if !ok || fld.Type != forms.FieldTextSingle || !fld.Required || fld.Label != "Code shown on the device" {
 		t.Fatalf("user_code field = %+v", fld)
 	}
-	if !strings.Contains(fixedText(cmd.Form), "Enter the code your device shows, e.g. WDJB-MJHT") {
+	if !strings.Contains(fixedText(cmd.Form), "Enter the code your device shows, e.g. WDJB-MJHT.") {
 		t.Errorf("instructions = %q", cmd.Form.Instructions)
 	}
 }
@@ -60,11 +60,11 @@ func TestApproveDevice(t *testing.T) {
 			wantStatus(t, show, adhoc.StatusExecuting)
 			text := fixedText(show.Form)
 			for _, want := range []string{
-				"Approve only if you started this on a device you hold yourself. If someone sent you this code, deny.",
-				"TV (https://tv.example.com)",
-				d.auth.UserCode,
+				"Approve only if you started this on a device you hold\nyourself. If someone sent you this code, deny.",
+				`App: "TV" (tv.example.com)`,
+				"Code: " + d.auth.UserCode,
 				"Asked at 2030-06-01 12:00 UTC",
-				"expires at 2030-06-01 12:10 UTC",
+				"Valid until 2030-06-01 12:10 UTC",
 				"Confirm your XMPP address to the app (sign in)",
 				"Full access to your XMPP account",
 			} {
@@ -75,8 +75,14 @@ func TestApproveDevice(t *testing.T) {
 			if opts := options(t, show.Form, "decision"); opts["Approve"] != "approve" || opts["Deny"] != "deny" {
 				t.Errorf("decision options = %v", opts)
 			}
-			if fld, _ := show.Form.Field("decision"); fld.Type != forms.FieldListSingle || !fld.Required || len(fld.Values) != 0 {
+			fld, _ := show.Form.Field("decision")
+			if fld.Type != forms.FieldListSingle || !fld.Required || len(fld.Values) != 0 {
 				t.Errorf("decision field = %+v, want a required list-single without default", fld)
+			}
+			// poezio always shows (and submits) an option of a
+			// list-single: the first one decides nothing.
+			if len(fld.Options) != 3 || fld.Options[0].Value != "choose" {
+				t.Errorf("decision options = %+v, want \"choose\" first", fld.Options)
 			}
 			if _, err := e.poll(t, d); errCode(t, err) != oauth.AuthorizationPending {
 				t.Fatalf("poll before the answer = %v", err)
@@ -189,4 +195,51 @@ func TestApproveDevicePrev(t *testing.T) {
 	if _, err := e.poll(t, dTV); errCode(t, err) != oauth.AuthorizationPending {
 		t.Fatalf("TV's poll = %v, want authorization_pending", err)
 	}
+}
+
+// poezioSubmit turns a form the way poezio (through slixmpp) submits it:
+// every field goes back, fixed ones included, without type, label or
+// options; a list-single keeps the option shown, the first when the form
+// set none; values overrides the fields the user changed.
+func poezioSubmit(f *forms.Form, values map[string]string) *forms.Form {
+	out := &forms.Form{Type: forms.TypeSubmit}
+	for _, fld := range f.Fields {
+		sub := forms.Field{Var: fld.Var, Values: fld.Values}
+		if fld.Type == forms.FieldListSingle && len(fld.Values) == 0 && len(fld.Options) > 0 {
+			sub.Values = []string{fld.Options[0].Value}
+		}
+		if v, ok := values[fld.Var]; ok {
+			sub.Values = []string{v}
+		}
+		out.Fields = append(out.Fields, sub)
+	}
+	return out
+}
+
+// TestApproveDeviceAsPoezio runs the command as poezio does: "next" at
+// every stage, every field sent back, and the first option of the answer
+// submitted unless the user moves to another.
+func TestApproveDeviceAsPoezio(t *testing.T) {
+	e := newCmdEnv(t)
+	_, tv := e.register(t, tvMeta())
+	d := e.startDevice(t, tv, "openid")
+
+	form := e.start(t, userAlice, adhoc.NodeApproveDevice, false)
+	show := e.next(t, userAlice, form, adhoc.ActionNext, poezioSubmit(form.Form, map[string]string{"user_code": d.auth.UserCode}), false)
+	wantStatus(t, show, adhoc.StatusExecuting)
+
+	// Submitted as shown: nothing is decided, and the form says so.
+	again := e.next(t, userAlice, show, adhoc.ActionNext, poezioSubmit(show.Form, nil), false)
+	wantStatus(t, again, adhoc.StatusExecuting)
+	wantNote(t, again, adhoc.NoteError, "choose Approve or Deny")
+	if len(again.Form.Instructions) == 0 || !strings.Contains(again.Form.Instructions[0], "choose Approve or Deny") {
+		t.Errorf("instructions = %q, want the error first", again.Form.Instructions)
+	}
+	if _, err := e.poll(t, d); errCode(t, err) != oauth.AuthorizationPending {
+		t.Fatalf("poll after an undecided submission = %v, want authorization_pending", err)
+	}
+
+	done := e.next(t, userAlice, again, adhoc.ActionNext, poezioSubmit(again.Form, map[string]string{"decision": "approve"}), false)
+	wantStatus(t, done, adhoc.StatusCompleted)
+	wantNote(t, done, adhoc.NoteInfo, "Approved.")
 }

@@ -6,10 +6,20 @@ import (
 	"strings"
 
 	"github.com/xmppoauth/xmppoauth/forms"
+	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
-// listApps is "List authorized apps": one stage showing a table of the
-// user's grants, one row per app.
+// appRow is the line of text that stands for one app in "List authorized
+// apps": what it is, what it may do, when it last did. Neither poezio nor
+// profanity draws XEP-0004 result tables, so the table comes with one such
+// line per row.
+func appRow(g oauth.GrantView) string {
+	return label(g.App) + ": " + strings.Join(g.Scopes, " ") + "; last used " + showTime(g.LastUsed)
+}
+
+// listApps is "List authorized apps": one stage showing the user's grants,
+// one per app, as lines of text and as a table (XEP-0004 §3.4) for the
+// clients that draw tables.
 func listApps(core Core) StageFunc {
 	return func(ctx context.Context, req *Request) (Response, error) {
 		grants, err := core.Grants(ctx, requester(req))
@@ -21,20 +31,24 @@ func listApps(core Core) StageFunc {
 		}
 		opts := []forms.FormOption{
 			forms.OfType(forms.TypeResult),
-			forms.Title("Authorized apps"),
-			forms.Reported(
-				forms.TextSingle("app", forms.Label("App")),
-				forms.TextSingle("uri", forms.Label("Address")),
-				forms.TextSingle("scopes", forms.Label("Access")),
-				forms.TextSingle("authorized", forms.Label("Authorized")),
-				forms.TextSingle("last_used", forms.Label("Last used")),
-				forms.TextSingle("tokens", forms.Label("Active tokens")),
-			),
+			forms.Title(NameListApps),
 		}
 		for _, g := range grants {
+			opts = append(opts, forms.Fixed(appRow(g)))
+		}
+		opts = append(opts, forms.Reported(
+			forms.TextSingle("app", forms.Label("App")),
+			forms.TextSingle("uri", forms.Label("Web address")),
+			forms.TextSingle("scopes", forms.Label("Access")),
+			forms.TextSingle("authorized", forms.Label("Authorized")),
+			forms.TextSingle("last_used", forms.Label("Last used")),
+			forms.TextSingle("tokens", forms.Label("Active tokens")),
+		))
+		for _, g := range grants {
+			l := g.App.Label()
 			opts = append(opts, forms.Item(
-				forms.Var("app", appName(g.App)),
-				forms.Var("uri", g.App.URI),
+				forms.Var("app", l.Name),
+				forms.Var("uri", l.Host),
 				forms.Var("scopes", strings.Join(g.Scopes, " ")),
 				forms.Var("authorized", showTime(authorized(g.Grant))),
 				forms.Var("last_used", showTime(g.LastUsed)),

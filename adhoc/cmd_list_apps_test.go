@@ -1,6 +1,7 @@
 package adhoc_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func TestListApps(t *testing.T) {
 	}{
 		{"no grants", 0, userBob, nil, "You have not authorized any app."},
 		{"one app", 5 * time.Minute, userAlice, []map[string]string{{
-			"app": "TV", "uri": "https://tv.example.com", "scopes": "openid xmpp",
+			"app": "TV", "uri": "tv.example.com", "scopes": "openid xmpp",
 			"authorized": "2030-06-01 12:00 UTC", "last_used": "2030-06-01 12:00 UTC", "tokens": "2",
 		}}, ""},
 		{"JID in other case", 0, "Alice@Example.TEST/x", []map[string]string{{"app": "TV"}}, ""},
@@ -42,6 +43,11 @@ func TestListApps(t *testing.T) {
 			}
 			if cmd.Form == nil || cmd.Form.Type != forms.TypeResult || len(cmd.Form.Reported) != 6 {
 				t.Fatalf("form = %+v, want a result table of 6 columns", cmd.Form)
+			}
+			// Clients that draw no tables (poezio, profanity) show
+			// one line of text per app.
+			if text := fixedText(cmd.Form); !strings.Contains(text, `"TV" (tv.example.com): openid xmpp; last used `) {
+				t.Errorf("text = %q, want a line for TV with its access and last use", text)
 			}
 			got := rows(cmd.Form)
 			if len(got) != len(tt.want) {

@@ -18,12 +18,14 @@ type revokeChoice struct {
 
 // grantLabel is how a grant is named in "Revoke app access".
 func grantLabel(g oauth.GrantView) string {
-	return fmt.Sprintf("%s (authorized %s)", appName(g.App), showDate(authorized(g.Grant)))
+	return fmt.Sprintf("%s, authorized %s", label(g.App), showDate(authorized(g.Grant)))
 }
 
 // revokeApps is "Revoke app access": pick apps, confirm, revoke. Revoking
 // a grant ends every token issued under it at once (RFC 7009 §2.1 asks the
-// same of a revoked refresh token).
+// same of a revoked refresh token). The options' values are a slug of the
+// app's name and the start of the grant's ID (optionValue), which the stage
+// maps back to grant IDs.
 func revokeApps(core Core) StageFunc {
 	return func(ctx context.Context, req *Request) (Response, error) {
 		grants, err := core.Grants(ctx, requester(req))
@@ -34,38 +36,43 @@ func revokeApps(core Core) StageFunc {
 			return done("You have not authorized any app, so there is nothing to revoke."), nil
 		}
 		options := make([]forms.Option, len(grants))
+		picks := make(map[string]pick, len(grants))
+		taken := make(map[string]bool, len(grants))
 		for i, g := range grants {
-			options[i] = forms.Option{Label: grantLabel(g), Value: g.ID}
-		}
-		labels := make(map[string]string, len(grants))
-		for _, o := range options {
-			labels[o.Value] = o.Label
+			v := optionValue(g.App.Label().Name, g.ID, taken)
+			options[i] = forms.Option{Label: grantLabel(g), Value: v}
+			picks[v] = pick{id: g.ID, label: options[i].Label}
 		}
 		return Response{
 			Form: forms.New(
-				forms.Title("Revoke app access"),
+				forms.Title(NameRevokeApps),
 				forms.Instructions("Pick the apps that should lose access to your account."),
 				forms.ListMulti("grants", forms.Label("Apps"), forms.Required(), forms.Options(options...)),
 			),
 			Actions: Actions{Next: true},
-			Then:    confirmRevoke(core, labels),
+			Then:    confirmRevoke(core, picks),
 		}, nil
 	}
 }
 
+// pick is a record offered in a list: its ID and how it was labelled.
+type pick struct{ id, label string }
+
 // confirmRevoke shows what will be revoked and asks to confirm.
-func confirmRevoke(core Core, labels map[string]string) StageFunc {
+func confirmRevoke(core Core, picks map[string]pick) StageFunc {
 	return func(ctx context.Context, req *Request) (Response, error) {
-		ids, _ := req.Form.Strings("grants")
-		ids = slices.DeleteFunc(ids, func(id string) bool { return id == "" })
-		choice := revokeChoice{ids: ids, labels: make([]string, len(ids))}
-		fields := []forms.FormOption{
-			forms.Title("Revoke app access"),
-			forms.Instructions("These apps will lose access to your account, and every token they hold will stop working at once:"),
-		}
-		for i, id := range ids {
-			choice.labels[i] = labels[id]
-			fields = append(fields, forms.Fixed("• "+labels[id]))
+		values, _ := req.Form.Strings("grants")
+		var choice revokeChoice
+		fields := []forms.FormOption{forms.Title(NameRevokeApps)}
+		fields = append(fields, text("These apps will lose access to your account,", "and every token they hold stops working at once:")...)
+		for _, v := range values {
+			p, ok := picks[v]
+			if !ok {
+				continue // forms.Validate let only offered values through; "" is none
+			}
+			choice.ids = append(choice.ids, p.id)
+			choice.labels = append(choice.labels, p.label)
+			fields = append(fields, text("• "+p.label)...)
 		}
 		fields = append(fields, confirmField("Yes, revoke their access"))
 		return Response{

@@ -1,6 +1,7 @@
 package adhoc_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -29,9 +30,15 @@ func TestRevokeApps(t *testing.T) {
 		t.Fatalf("actions of the first stage = %+v, want next", pick.Actions)
 	}
 	opts := options(t, pick.Form, "grants")
-	tvID, ok := opts["TV (authorized 2030-06-01)"]
+	tvID, ok := opts[`"TV" (tv.example.com), authorized 2030-06-01`]
 	if !ok || len(opts) != 2 {
-		t.Fatalf("options = %v, want TV and Radio labelled with their date", opts)
+		t.Fatalf("options = %v, want TV and Radio labelled with their host and date", opts)
+	}
+	// profanity shows values, not labels: they must say which app.
+	for label, v := range opts {
+		if !regexp.MustCompile(`^(tv|radio)-[0-9a-f]{4}$`).MatchString(v) || !strings.Contains(label, `"`+map[byte]string{'t': "TV", 'r': "Radio"}[v[0]]+`"`) {
+			t.Errorf("option %q has value %q, want the app's slug and a short ID", label, v)
+		}
 	}
 	if fld, _ := pick.Form.Field("grants"); fld.Type != forms.FieldListMulti || !fld.Required {
 		t.Fatalf("grants field = %+v, want a required list-multi", fld)
@@ -43,7 +50,7 @@ func TestRevokeApps(t *testing.T) {
 	wantNote(t, again, adhoc.NoteError, "required")
 
 	confirm := e.next(t, userAlice, pick, adhoc.ActionNext, one("grants", tvID), false)
-	if !strings.Contains(fixedText(confirm.Form), "• TV (authorized 2030-06-01)") || strings.Contains(fixedText(confirm.Form), "Radio") {
+	if !strings.Contains(fixedText(confirm.Form), `• "TV" (tv.example.com), authorized 2030-06-01`) || strings.Contains(fixedText(confirm.Form), "Radio") {
 		t.Fatalf("confirmation shows %q, want TV only", fixedText(confirm.Form))
 	}
 	if a := confirm.Actions; a == nil || !a.Prev || !a.Complete || a.Next {
@@ -63,7 +70,7 @@ func TestRevokeApps(t *testing.T) {
 	if _, ok := back.Form.Field("grants"); !ok {
 		t.Fatalf("prev showed %+v, want the list of apps", back.Form)
 	}
-	confirm = e.next(t, userAlice, back, adhoc.ActionNext, one("grants", tvID, opts["Radio (authorized 2030-06-01)"]), false)
+	confirm = e.next(t, userAlice, back, adhoc.ActionNext, one("grants", tvID, opts[`"Radio" (radio.example.com), authorized 2030-06-01`]), false)
 	done := e.next(t, userAlice, confirm, adhoc.ActionExecute, one("confirm", "true"), false)
 	wantStatus(t, done, adhoc.StatusCompleted)
 	wantNote(t, done, adhoc.NoteInfo, "Revoked access of 2 app(s). Their tokens stopped working.")
@@ -92,15 +99,23 @@ func TestRevokeAppsGrantVanished(t *testing.T) {
 	pick := e.start(t, userAlice, adhoc.NodeRevokeApps, false)
 	opts := options(t, pick.Form, "grants")
 	confirm := e.next(t, userAlice, pick, adhoc.ActionNext,
-		one("grants", opts["TV (authorized 2030-06-01)"], opts["Radio (authorized 2030-06-01)"]), false)
+		one("grants", opts[`"TV" (tv.example.com), authorized 2030-06-01`], opts[`"Radio" (radio.example.com), authorized 2030-06-01`]), false)
 	// Meanwhile, from another client, TV's access ends.
-	if err := e.p.RevokeGrants(t.Context(), aliceBare, opts["TV (authorized 2030-06-01)"]); err != nil {
+	grants, err := e.p.Grants(t.Context(), aliceBare)
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, g := range grants {
+		if g.App.Name == "TV" {
+			if err := e.p.RevokeGrants(t.Context(), aliceBare, g.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	done := e.next(t, userAlice, confirm, adhoc.ActionComplete, one("confirm", "1"), false)
 	wantStatus(t, done, adhoc.StatusCompleted)
 	wantNote(t, done, adhoc.NoteInfo, "Revoked access of 1 app(s).")
-	wantNote(t, done, adhoc.NoteError, "TV (authorized 2030-06-01) had no access any more")
+	wantNote(t, done, adhoc.NoteError, `"TV" (tv.example.com), authorized 2030-06-01 had no access any more`)
 	if e.active(t, radioTokens.AccessToken) {
 		t.Error("Radio's token active after revocation")
 	}

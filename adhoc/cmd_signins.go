@@ -7,13 +7,18 @@ import (
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
+// signInWarning is what a user must check before approving a sign-in, in
+// its lines.
+var signInWarning = []string{"Approve only if you are signing in to this app right now", "and your browser shows the same code."}
+
 // signInLabel names a pending sign-in by the short code the browser shows
 // beside it, so that the user can match the two.
-func signInLabel(s oauth.SignInView) string { return s.Code + " — " + appName(s.App) }
+func signInLabel(s oauth.SignInView) string { return s.Code + " — " + label(s.App) }
 
 // pendingSignIns is "Pending sign-ins": the web sign-ins waiting for the
 // user's answer (the browser waits while the user decides in chat). With one
-// waiting it is shown at once; with several the user picks one first.
+// waiting it is shown at once; with several the user picks one first. The
+// options' values are the codes themselves, which the browser shows.
 func pendingSignIns(core Core) StageFunc {
 	return func(ctx context.Context, req *Request) (Response, error) {
 		list, err := core.PendingSignIns(ctx, requester(req))
@@ -34,9 +39,9 @@ func pendingSignIns(core Core) StageFunc {
 		}
 		return Response{
 			Form: forms.New(
-				forms.Title("Pending sign-ins"),
+				forms.Title(NameSignIns),
 				forms.Instructions("Pick the sign-in whose code your browser shows."),
-				forms.ListSingle("signin", forms.Label("Sign-in"), forms.Required(), forms.Options(options...)),
+				forms.ListSingle("signin", forms.Label("Sign-in (code and app)"), forms.Required(), forms.Options(options...)),
 			),
 			Actions: Actions{Next: true},
 			Then: func(ctx context.Context, req *Request) (Response, error) {
@@ -51,9 +56,7 @@ func pendingSignIns(core Core) StageFunc {
 // whether there is a list to go back to.
 func showSignIn(core Core, s oauth.SignInView, canPrev bool) Response {
 	return Response{
-		Form: approvalForm("Sign in to "+appName(s.App),
-			"Approve only if you are signing in to this app right now and your browser shows the same code.",
-			s.App, s.Code, "Asked at "+showTime(s.Created)+".", "app", s.Scopes),
+		Form:    approvalForm("Sign in to "+s.App.Label().Quoted(), s.App, s.Code, s.Created, s.Expiry, "app", s.Scopes, signInWarning),
 		Actions: Actions{Prev: canPrev, Complete: true},
 		Data:    s.Code,
 		Then:    decideSignIn(core),
@@ -64,7 +67,10 @@ func showSignIn(core Core, s oauth.SignInView, canPrev bool) Response {
 // app with a code, or with access_denied.
 func decideSignIn(core Core) StageFunc {
 	return func(ctx context.Context, req *Request) (Response, error) {
-		approve := approved(req.Form)
+		approve, err := decision(req.Form)
+		if err != nil {
+			return Response{}, err
+		}
 		if _, err := core.DecideSignIn(ctx, requester(req), req.Data.(string), approve); err != nil {
 			return fail("decide sign-in", err, false)
 		}

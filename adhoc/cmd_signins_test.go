@@ -52,8 +52,9 @@ func TestPendingSignInsOne(t *testing.T) {
 			show := e.start(t, userAlice, adhoc.NodeSignIns, false)
 			wantStatus(t, show, adhoc.StatusExecuting)
 			text := fixedText(show.Form)
-			for _, want := range []string{"Example App (https://app.example.com)", "Code: " + s.Code,
-				"Asked at 2030-06-01 12:00 UTC", "Confirm your XMPP address", "See your user name"} {
+			for _, want := range []string{`App: "Example App" (app.example.com)`, "Code: " + s.Code,
+				"Asked at 2030-06-01 12:00 UTC", "Valid until 2030-06-01 12:05 UTC", "Confirm your XMPP address", "See your user name",
+				"Approve only if you are signing in to this app right now"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("sign-in details %q lack %q", text, want)
 				}
@@ -86,16 +87,17 @@ func TestPendingSignInsPick(t *testing.T) {
 
 	pick := e.start(t, userAlice, adhoc.NodeSignIns, false)
 	opts := options(t, pick.Form, "signin")
-	if len(opts) != 2 || opts[s1.Code+" — First App"] == "" || opts[s2.Code+" — Second App"] == "" {
-		t.Fatalf("options = %v, want CODE — App name for both", opts)
+	first1, second2 := s1.Code+` — "First App" (app.example.com)`, s2.Code+` — "Second App" (app.example.com)`
+	if len(opts) != 2 || opts[first1] != s1.Code || opts[second2] != s2.Code {
+		t.Fatalf("options = %v, want CODE — app for both, valued by the code", opts)
 	}
-	show := e.next(t, userAlice, pick, adhoc.ActionNext, one("signin", opts[s1.Code+" — First App"]), false)
+	show := e.next(t, userAlice, pick, adhoc.ActionNext, one("signin", opts[first1]), false)
 	if !strings.Contains(fixedText(show.Form), "First App") {
 		t.Fatalf("details = %q, want First App", fixedText(show.Form))
 	}
 	// Back to the list, pick the second one and approve it.
 	back := e.next(t, userAlice, show, adhoc.ActionPrev, nil, false)
-	show = e.next(t, userAlice, back, adhoc.ActionNext, one("signin", opts[s2.Code+" — Second App"]), false)
+	show = e.next(t, userAlice, back, adhoc.ActionNext, one("signin", opts[second2]), false)
 	if !strings.Contains(fixedText(show.Form), "Asked at 2030-06-01 12:01 UTC") {
 		t.Fatalf("details = %q, want the second sign-in", fixedText(show.Form))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -16,28 +17,44 @@ import (
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
-// Nodes of the OAuth commands. They are stable identifiers: the web pages
-// link to [NodeApproveDevice] as xmpp:COMPONENT?command;node=NODE (XEP-0050
-// §2.5, RFC 5122 query type "command").
+// Nodes and names of the OAuth commands. The names are what clients show in
+// their command menus; the nodes are what clients that list nodes instead
+// (profanity) show, and what their users type ("/cmd exec approve-device"),
+// so they are short and readable. They are stable identifiers: the web
+// pages link to them as xmpp:COMPONENT?command;node=NODE (XEP-0050 §2.5,
+// RFC 5122 query type "command") and name them, with the node names given
+// as options by whoever assembles the service.
+//
+// Each command also answers to the node it had before, a urn:xmppoauth:
+// URI (see [Commands]), so that links and bookmarks made for those keep
+// working.
 const (
 	// NodeListApps lists the apps the user has authorized.
-	NodeListApps = "urn:xmppoauth:apps:list"
+	NodeListApps = "apps"
+	NameListApps = "List authorized apps"
 	// NodeRevokeApps ends the access of apps the user picks.
-	NodeRevokeApps = "urn:xmppoauth:apps:revoke"
+	NodeRevokeApps = "revoke"
+	NameRevokeApps = "Revoke app access"
 	// NodeApproveDevice approves or denies a device by its user code
 	// (RFC 8628 §3.3).
-	NodeApproveDevice = "urn:xmppoauth:device:approve"
+	NodeApproveDevice = "approve-device"
+	NameApproveDevice = "Approve a device"
 	// NodeSignIns answers the user's pending web sign-ins.
-	NodeSignIns = "urn:xmppoauth:signins:pending"
+	NodeSignIns = "pending"
+	NameSignIns = "Pending sign-ins"
 	// NodeListClients lists the registered clients (admins only).
-	NodeListClients = "urn:xmppoauth:admin:clients:list"
+	NodeListClients = "clients"
+	NameListClients = "List clients"
 	// NodeDeleteClient deletes a registered client (admins only).
-	NodeDeleteClient = "urn:xmppoauth:admin:clients:delete"
+	NodeDeleteClient = "delete-client"
+	NameDeleteClient = "Delete a client"
 	// NodeRevokeUser ends every authorization of one user (admins only).
-	NodeRevokeUser = "urn:xmppoauth:admin:users:revoke"
+	NodeRevokeUser = "revoke-user"
+	NameRevokeUser = "Revoke all access of a user"
 	// NodeStats shows counts of clients, grants, tokens and pending requests
 	// (admins only).
-	NodeStats = "urn:xmppoauth:admin:stats"
+	NodeStats = "stats"
+	NameStats = "Statistics"
 )
 
 // Core is what the commands need from the OAuth core; *oauth.Provider
@@ -62,7 +79,9 @@ var _ Core = (*oauth.Provider)(nil)
 
 // Commands returns the definitions of the user commands (list and revoke
 // apps, approve a device, pending sign-ins) and the admin commands (list and
-// delete clients, revoke a user, statistics), for [New].
+// delete clients, revoke a user, statistics), for [New]. Each has the node
+// and name of the constants above, and its earlier urn:xmppoauth: node as
+// an alias.
 //
 // Every stage of a user command first checks that the requester's bare JID
 // is a user of a configured domain ([Core.CheckUser]), and fails with
@@ -71,21 +90,21 @@ var _ Core = (*oauth.Provider)(nil)
 // admins are named one by one in the configuration and need not have an
 // account on a user domain.
 func Commands(core Core) []Definition {
-	user := func(node, name string, start func(Core) StageFunc) Definition {
-		return Definition{Node: node, Name: name, Start: usersOnly(core, start(core))}
+	user := func(node, name, old string, start func(Core) StageFunc) Definition {
+		return Definition{Node: node, Name: name, Aliases: []string{old}, Start: usersOnly(core, start(core))}
 	}
-	admin := func(node, name string, start func(Core) StageFunc) Definition {
-		return Definition{Node: node, Name: name, AdminOnly: true, Start: start(core)}
+	admin := func(node, name, old string, start func(Core) StageFunc) Definition {
+		return Definition{Node: node, Name: name, Aliases: []string{old}, AdminOnly: true, Start: start(core)}
 	}
 	return []Definition{
-		user(NodeListApps, "List authorized apps", listApps),
-		user(NodeRevokeApps, "Revoke app access", revokeApps),
-		user(NodeApproveDevice, "Approve a device", approveDevice),
-		user(NodeSignIns, "Pending sign-ins", pendingSignIns),
-		admin(NodeListClients, "List clients", listClients),
-		admin(NodeDeleteClient, "Delete a client", deleteClient),
-		admin(NodeRevokeUser, "Revoke all access of a user", revokeUser),
-		admin(NodeStats, "Statistics", stats),
+		user(NodeListApps, NameListApps, "urn:xmppoauth:apps:list", listApps),
+		user(NodeRevokeApps, NameRevokeApps, "urn:xmppoauth:apps:revoke", revokeApps),
+		user(NodeApproveDevice, NameApproveDevice, "urn:xmppoauth:device:approve", approveDevice),
+		user(NodeSignIns, NameSignIns, "urn:xmppoauth:signins:pending", pendingSignIns),
+		admin(NodeListClients, NameListClients, "urn:xmppoauth:admin:clients:list", listClients),
+		admin(NodeDeleteClient, NameDeleteClient, "urn:xmppoauth:admin:clients:delete", deleteClient),
+		admin(NodeRevokeUser, NameRevokeUser, "urn:xmppoauth:admin:users:revoke", revokeUser),
+		admin(NodeStats, NameStats, "urn:xmppoauth:admin:stats", stats),
 	}
 }
 
@@ -215,30 +234,88 @@ func scopeWords(scopes []oauth.ScopeInfo) []string {
 	return out
 }
 
-// appName is the name of an app; one deleted meanwhile has none.
-func appName(app oauth.AppInfo) string {
-	if app.Name == "" {
-		return "(deleted application)"
+// label is how the commands show an app: as every transport does
+// ([oauth.AppInfo.Label]), its name quoted beside its host in ASCII form.
+func label(app oauth.AppInfo) string { return app.Label().String() }
+
+// text returns one fixed field for each line, in order; the engine gives
+// each a var of its own. Lines are kept short (about 60 characters), one
+// thought each: poezio draws each fixed field on one line in half of its
+// window, and cuts what does not fit.
+func text(lines ...string) []forms.FormOption {
+	out := make([]forms.FormOption, len(lines))
+	for i, l := range lines {
+		out[i] = forms.Fixed(l)
 	}
-	return app.Name
+	return out
 }
 
-// appLine names an app with its address, when it has one.
-func appLine(app oauth.AppInfo) string {
-	if app.URI == "" {
-		return appName(app)
+// optionValue is the value of a list option for a record named name with
+// the given ID: a short slug of the name and the start of the ID, such as
+// "example-app-3f1c". Clients that show option values instead of labels
+// (profanity) then show something the user recognises, and their users can
+// type it. taken holds the values given so far; the ID part grows until the
+// value is new. The stage maps values back to IDs itself, so a value says
+// nothing the user could not see anyway.
+func optionValue(name, id string, taken map[string]bool) string {
+	slug := slugOf(name)
+	for n := min(4, len(id)); ; n++ {
+		v := slug + "-" + id[:n]
+		if n >= len(id) {
+			v = slug + "-" + id
+			for i := 2; taken[v]; i++ {
+				v = slug + "-" + id + "-" + strconv.Itoa(i)
+			}
+		}
+		if !taken[v] {
+			taken[v] = true
+			return v
+		}
 	}
-	return appName(app) + " (" + app.URI + ")"
+}
+
+// slugOf returns the lower-case ASCII letters and digits of name, other
+// runs of characters turned into "-", at most 20 characters, or "app".
+func slugOf(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		default:
+			dash = true
+		}
+		if b.Len() >= 20 {
+			break
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if len(s) > 20 {
+		s = strings.TrimRight(s[:20], "-")
+	}
+	if s == "" {
+		return "app"
+	}
+	return s
 }
 
 // How the commands ask for decisions. Gajim, Conversations and Psi show the
 // offered actions as buttons with their own generic labels (Back, Next,
 // Finish or Complete), and make the default action the button where the
-// previous stage's Next was. So:
+// previous stage's Next was; poezio offers one key that submits with next,
+// and profanity a "/form submit" that sends no action. So:
 //
-//   - approving or denying is a required list-single "decision" with no
-//     default, not two actions: no client could label its buttons "Approve"
-//     and "Deny", and the user must make an explicit choice;
+//   - approving or denying is a required list-single "decision", not two
+//     actions: no client could label its buttons "Approve" and "Deny", and
+//     the user must make an explicit choice. Its first option says to
+//     choose and decides nothing: poezio cannot show a list-single without
+//     one of its options selected, and would otherwise submit the first,
+//     Approve, for a user who only pressed its submit key;
 //   - a destructive command (revoke, delete) ends with a confirmation stage
 //     that offers prev and complete and carries a boolean "confirm" to tick,
 //     so that a double tap or a stray Enter on the default button does
@@ -246,39 +323,45 @@ func appLine(app oauth.AppInfo) string {
 //     for a required field ([forms.Validate]), so the stage checks the value
 //     itself ([confirmed]).
 const (
+	decisionChoose  = "choose"
 	decisionApprove = "approve"
 	decisionDeny    = "deny"
 )
 
 // approvalForm asks the user to approve or deny a request of app (a device
-// or a sign-in, named by who): its title and instructions, the app, the
-// code, when it asked, what approving lets who do, and the answer field.
-func approvalForm(title, instructions string, app oauth.AppInfo, code, asked, who string, scopes []oauth.ScopeInfo) *forms.Form {
-	fields := []forms.FormOption{
-		forms.Title(title),
-		forms.Instructions(instructions),
-		forms.Fixed("App: " + appLine(app)),
-		forms.Fixed("Code: " + code),
-		forms.Fixed(asked),
-		forms.Fixed("If you approve, the " + who + " may:"),
-	}
-	for _, line := range scopeWords(scopes) {
-		fields = append(fields, forms.Fixed(line))
-	}
-	return forms.New(append(fields, decisionField("Your answer"))...)
+// or a sign-in, named by who): its title, the app, the code, when it asked
+// and until when it is valid, what approving lets who do, the warning (its
+// lines), and the answer field. Everything the user needs is in fixed fields, which
+// every client shows; poezio shows no instructions.
+func approvalForm(title string, app oauth.AppInfo, code string, asked, expires time.Time, who string, scopes []oauth.ScopeInfo, warning []string) *forms.Form {
+	opts := []forms.FormOption{forms.Title(title)}
+	opts = append(opts, text("App: "+label(app), "Code: "+code,
+		"Asked at "+showTime(asked), "Valid until "+showTime(expires), "If you approve, the "+who+" may:")...)
+	opts = append(opts, text(scopeWords(scopes)...)...)
+	opts = append(opts, text(warning...)...)
+	return forms.New(append(opts, decisionField("Your answer"))...)
 }
 
 // decisionField asks the user to approve or deny.
 func decisionField(label string) forms.Field {
 	return forms.ListSingle("decision", forms.Label(label), forms.Required(),
-		forms.Options(forms.Option{Label: "Approve", Value: decisionApprove}, forms.Option{Label: "Deny", Value: decisionDeny}))
+		forms.Options(
+			forms.Option{Label: "Choose: approve or deny", Value: decisionChoose},
+			forms.Option{Label: "Approve", Value: decisionApprove},
+			forms.Option{Label: "Deny", Value: decisionDeny}))
 }
 
-// approved reads the decision field of a submission already checked against
-// decisionField.
-func approved(f *forms.Form) bool {
-	v, _ := f.String("decision")
-	return v == decisionApprove
+// decision reads the decision field of a submission already checked against
+// decisionField: whether the user approved, or a Retry when they chose
+// neither.
+func decision(f *forms.Form) (approve bool, err error) {
+	switch v, _ := f.String("decision"); v {
+	case decisionApprove:
+		return true, nil
+	case decisionDeny:
+		return false, nil
+	}
+	return false, Retry("Nothing was decided yet: choose Approve or Deny as your answer.")
 }
 
 // confirmField is the box to tick on a confirmation stage.

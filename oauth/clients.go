@@ -445,7 +445,11 @@ func redirectMatches(registered []string, requested string) bool {
 }
 
 // appInfo is what users are shown about a client.
-func appInfo(c Client) AppInfo {
+func appInfo(c Client) AppInfo { return c.App() }
+
+// App returns what users are shown about the client; show it with
+// [AppInfo.Label].
+func (c Client) App() AppInfo {
 	return AppInfo{ClientID: c.ID, Name: c.Name, URI: c.ClientURI, LogoURI: c.LogoURI, TOSURI: c.TOSURI, PolicyURI: c.PolicyURI}
 }
 
