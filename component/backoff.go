@@ -6,32 +6,39 @@ import (
 	"time"
 )
 
-// backoff computes reconnection delays: exponential from min up to max,
-// with "equal jitter" (half the delay fixed, half random) so that many
-// components restarted together do not reconnect in lockstep, while the
-// delay never drops below half its nominal value.
+// fastRetries is how many connection attempts in a row are made about
+// MinBackoff apart before the delay starts doubling: a server restart
+// (Prosody in a second or two, ejabberd in several) is then noticed within
+// about MinBackoff of the server listening again, while a server that stays
+// away is tried less and less often, up to MaxBackoff.
+const fastRetries = 10
+
+// backoff computes reconnection delays: fastRetries attempts at min, then
+// doubling up to max, each with "equal jitter" (half the delay fixed, half
+// random) so that many components restarted together do not reconnect in
+// lockstep, while the delay never drops below half its nominal value.
 type backoff struct {
 	min, max time.Duration
-	cur      time.Duration // the nominal delay of the next attempt; 0 before the first
+	failures int // attempts failed since the last reset
 }
 
-// next returns the delay before the next attempt and doubles the nominal
-// delay for the one after.
+// next returns the delay before the next attempt, counting one more
+// failure.
 func (b *backoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = b.min
+	b.failures++
+	d := b.min
+	for n := b.failures - fastRetries; n > 0 && d < b.max; n-- {
+		d *= 2
 	}
-	d := b.cur
-	b.cur = min(b.cur*2, b.max)
-	return jitter(d)
+	return jitter(min(d, b.max))
 }
 
 // longest returns a delay around max, for failures that retrying sooner
 // would not fix.
 func (b *backoff) longest() time.Duration { return jitter(b.max) }
 
-// reset starts over from min.
-func (b *backoff) reset() { b.cur = 0 }
+// reset starts over: the next delay is about min again.
+func (b *backoff) reset() { b.failures = 0 }
 
 func jitter(d time.Duration) time.Duration {
 	if d <= 1 {

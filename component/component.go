@@ -22,7 +22,7 @@ const (
 	DefaultName           = "xmppoauth"
 	DefaultVersion        = "devel"
 	DefaultMinBackoff     = time.Second
-	DefaultMaxBackoff     = time.Minute
+	DefaultMaxBackoff     = 10 * time.Second
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultStanzaTimeout  = 30 * time.Second
 	DefaultKeepAlive      = time.Minute
@@ -51,8 +51,10 @@ type Config struct {
 	// Logger receives the component's logs; nil discards them.
 	Logger *slog.Logger
 
-	// MinBackoff and MaxBackoff bound the exponential, jittered delay
-	// between connection attempts. A server that rejects the handshake is
+	// MinBackoff and MaxBackoff bound the jittered delay between
+	// connection attempts: the first few are about MinBackoff apart, then
+	// the delay doubles up to MaxBackoff. The delay starts over once a
+	// stream is established. A server that rejects the handshake is
 	// retried at MaxBackoff.
 	MinBackoff, MaxBackoff time.Duration
 	// ConnectTimeout bounds connecting plus the handshake, each write, and
@@ -202,8 +204,8 @@ func (c *Component) setSession(s *session) {
 }
 
 // Run connects to the server and serves the stream until ctx is done,
-// reconnecting whenever the connection fails or is lost, after an
-// exponential backoff with jitter between MinBackoff and MaxBackoff. A
+// reconnecting whenever the connection fails or is lost, after a backoff
+// with jitter between MinBackoff and MaxBackoff (see [Config]). A
 // handshake the server rejects (a wrong secret: see [ErrNotAuthorized]) is
 // logged as an error and retried at MaxBackoff, since the server's
 // configuration may be fixed without restarting us.
@@ -255,18 +257,17 @@ func (c *Component) Run(ctx context.Context) error {
 		}
 
 		log.InfoContext(ctx, "component connected")
+		// The server took the handshake: whatever failed before is over,
+		// and a stream that drops later (the server restarting) is retried
+		// at once. A server that accepts and drops us in a loop is retried
+		// about every MinBackoff, one handshake each, which it can bear.
+		bo.reset()
 		c.observeStream(true)
-		started := time.Now()
 		err = c.serve(ctx, sess, &handlers)
 		c.observeStream(false)
 		if ctx.Err() != nil {
 			log.InfoContext(ctx, "component disconnected")
 			return nil
-		}
-		// A connection that lasted is a fresh start; one that drops at
-		// once keeps backing off, so a flapping server is not hammered.
-		if time.Since(started) > bo.max {
-			bo.reset()
 		}
 		delay := bo.next()
 		log.WarnContext(ctx, "component connection lost", "err", err, "retry_in", delay)
