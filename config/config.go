@@ -94,6 +94,10 @@ type Component struct {
 	Secret oauth.Secret `yaml:"secret"`
 	// SecretFile names a file holding Secret.
 	SecretFile string `yaml:"secret_file"`
+	// ReconnectMaxDelay is the longest wait between two attempts to
+	// connect to the XMPP server; the first attempts come about a second
+	// apart.
+	ReconnectMaxDelay Duration `yaml:"reconnect_max_delay"`
 }
 
 // Tokens are lifetimes of tokens and codes.
@@ -145,6 +149,10 @@ type ResourceServer struct {
 	Secret oauth.Secret `yaml:"secret"`
 	// SecretFile names a file holding Secret.
 	SecretFile string `yaml:"secret_file"`
+	// ReconnectMaxDelay is the longest wait between two attempts to
+	// connect to the XMPP server; the first attempts come about a second
+	// apart.
+	ReconnectMaxDelay Duration `yaml:"reconnect_max_delay"`
 }
 
 // Limits are rate limits per user, client and address, and size bounds.
@@ -191,8 +199,9 @@ func Default() *Config {
 		Store:    Store{SyncWrites: true},
 		XMPP:     XMPP{UserDomains: []string{"localhost"}},
 		Component: Component{
-			Address: "127.0.0.1:5347",
-			Domain:  "auth.localhost",
+			Address:           "127.0.0.1:5347",
+			Domain:            "auth.localhost",
+			ReconnectMaxDelay: Duration(10 * time.Second),
 		},
 		Tokens: Tokens{
 			AccessTokenTTL:  Duration(10 * time.Minute),

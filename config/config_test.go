@@ -158,7 +158,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"auth code ttl over RFC 6749 advice", "tokens: {auth_code_ttl: 11m}\n", []string{"tokens.auth_code_ttl: must be between"}},
 		{"refresh ttl too short", "tokens: {refresh_token_ttl: 10m}\n", []string{"tokens.refresh_token_ttl: must be between 1h0m0s"}},
 		{"poll interval", "device: {poll_interval: 500ms}\n", []string{"device.poll_interval: must be between 1s and 1m0s"}},
-		{"reconnect delay too long", "component:\n  secret: s\n  reconnect_max_delay: 1h\n", []string{"line 4: component.reconnect_max_delay: must be between 1s and 10m0s, got 1h0m0s"}},
+		{"reconnect delay too long", "component:\n  secret: s\n  reconnect_max_delay: 1h\n", []string{"line 3: component.reconnect_max_delay: must be between 1s and 10m0s, got 1h0m0s"}},
 		{"reconnect delay too short", "component: {secret: s, reconnect_max_delay: 100ms}\n", []string{"component.reconnect_max_delay: must be between 1s and 10m0s, got 100ms"}},
 		{"no user domains", "xmpp: {user_domains: []}\n", []string{"xmpp.user_domains: must list at least one domain"}},
 		{"bad user domain", "xmpp:\n  user_domains:\n    - localhost\n    - \"bad domain\"\n", []string{`line 5: xmpp.user_domains[1]: "bad domain" is not a valid domain name`}},

@@ -89,6 +89,7 @@ func (c *Config) Validate() error {
 		{"device.code_ttl", c.Device.CodeTTL, time.Minute, time.Hour},
 		{"device.poll_interval", c.Device.PollInterval, time.Second, time.Minute},
 		{"keys.publish_delay", c.Keys.PublishDelay, time.Minute, 7 * 24 * time.Hour},
+		{"component.reconnect_max_delay", c.Component.ReconnectMaxDelay, time.Second, 10 * time.Minute},
 	} {
 		if d := time.Duration(r.v); d < r.min || d > r.max {
 			v.add(r.key, "must be between %v and %v, got %v", r.min, r.max, d)
