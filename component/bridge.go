@@ -109,7 +109,7 @@ func (b *Bridge) items(ctx context.Context, user, node string) ([]DiscoItem, err
 	case NSCommands:
 		var out []DiscoItem
 		for _, it := range b.engine.Items(user, b.isAdmin(user)) {
-			out = append(out, DiscoItem{Node: it.Node, Name: it.Name})
+			out = append(out, DiscoItem{Node: it.Node, Name: it.Name, Aliases: it.Aliases})
 		}
 		return out, nil
 	}
@@ -319,7 +319,7 @@ func (b *Bridge) NotifySignIn(ctx context.Context, n oauth.SignInNotice) error {
 	body := fmt.Sprintf("%s: %s asks you to sign in with your XMPP address, with code %s. It asks to:%s\n\n"+
 		"If you did not just sign in there, deny.\nReply \"yes %s\" to approve or \"no %s\" to deny. This request expires at %s.",
 		b.site, appLine(n.App), n.Code, scopeLines(n.Scopes), n.Code, n.Code, n.ExpiresAt.UTC().Format("15:04 UTC"))
-	return c.SendConfirm(ctx, n.JID, n.Code, "GET", n.URL, body)
+	return c.SendConfirm(ctx, n.JID, n.Code, "GET", n.URL, body, n.ExpiresAt)
 }
 
 // NotifyDevice implements oauth.Notifier: a XEP-0070 confirm request for the
@@ -331,7 +331,7 @@ func (b *Bridge) NotifyDevice(ctx context.Context, n oauth.DeviceNotice) error {
 	}
 	body := b.site + ": " + deviceText(n.App, n.Scopes, n.UserCode) +
 		fmt.Sprintf(" This request expires at %s.", n.ExpiresAt.UTC().Format("15:04 UTC"))
-	return c.SendConfirm(ctx, n.JID, n.UserCode, "POST", n.URL, body)
+	return c.SendConfirm(ctx, n.JID, n.UserCode, "POST", n.URL, body, n.ExpiresAt)
 }
 
 var _ oauth.Notifier = (*Bridge)(nil)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,10 @@ type Config struct {
 	// Observer, when set, is told when the stream comes up and goes down,
 	// for metrics.
 	Observer Observer
+	// Roster keeps the users subscribed to the component's presence, and
+	// those whose presence it sees, across restarts (see [NewFileRoster]);
+	// nil keeps them in memory only.
+	Roster Roster
 }
 
 // withDefaults returns cfg with zero fields set to their defaults.
@@ -134,6 +139,8 @@ type Component struct {
 	userDomains []string // normalized cfg.UserDomains
 	sem         chan struct{}
 	running     atomic.Bool
+	roster      Roster
+	pres        presenceState
 
 	mu   sync.Mutex
 	sess *session // the established stream, or nil
@@ -175,6 +182,10 @@ func New(cfg Config, h Handlers) *Component {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	roster := cfg.Roster
+	if roster == nil {
+		roster = NewMemoryRoster()
+	}
 	return &Component{
 		cfg:         cfg,
 		h:           h,
@@ -182,6 +193,7 @@ func New(cfg Config, h Handlers) *Component {
 		features:    features,
 		userDomains: domains,
 		sem:         make(chan struct{}, cfg.MaxConcurrent),
+		roster:      roster,
 	}
 }
 
@@ -228,6 +240,7 @@ func (c *Component) Run(ctx context.Context) error {
 	defer handlers.Wait()
 
 	log := c.log.With("domain", c.cfg.Domain, "address", c.cfg.Address)
+	c.loadRoster(ctx)
 	bo := backoff{min: c.cfg.MinBackoff, max: c.cfg.MaxBackoff}
 	for {
 		sess, err := dial(ctx, c.cfg.Address, c.cfg.Domain, c.cfg.Secret, c.cfg.ConnectTimeout)
@@ -282,6 +295,9 @@ func (c *Component) Run(ctx context.Context) error {
 func (c *Component) serve(ctx context.Context, sess *session, handlers *sync.WaitGroup) error {
 	c.setSession(sess)
 	defer c.setSession(nil)
+	// Before anything is read: a probe answer must not find the old
+	// availability cleared after it arrived.
+	c.announce(ctx, sess)
 
 	readDone := make(chan error, 1)
 	go func() {
@@ -306,6 +322,7 @@ func (c *Component) serve(ctx context.Context, sess *session, handlers *sync.Wai
 			return err
 		case <-ctx.Done():
 			c.setSession(nil) // Send fails fast from here on
+			c.goodbye(sess)
 			c.closeStream(sess, readDone)
 			return ctx.Err()
 		case <-tick:
@@ -425,7 +442,15 @@ func (c *Component) sendMessage(ctx context.Context, to, typ, thread, body strin
 // transaction id, the request's method and its URL. The thread is the id,
 // so that a plain reply in the same thread can be matched too. The answer
 // arrives at the [MessageHandler] with [Message.Confirm] set.
-func (c *Component) SendConfirm(ctx context.Context, to, id, method, url, body string) error {
+//
+// A request means nothing once answered or expired, so no server should
+// keep it for a client that comes online later: it carries the XEP-0334
+// hints no-store (no offline storage) and no-permanent-store (no archive),
+// and, when expires is set, an XEP-0023 expiry at that time, which
+// ejabberd's offline storage honours too. (Prosody 0.12's offline storage
+// ignores both: see [Component.Availability] for what the bridge does
+// about it.)
+func (c *Component) SendConfirm(ctx context.Context, to, id, method, url, body string, expires time.Time) error {
 	if _, err := BareJID(to); err != nil {
 		return fmt.Errorf("component: send confirm: %w", err)
 	}
@@ -435,8 +460,18 @@ func (c *Component) SendConfirm(ctx context.Context, to, id, method, url, body s
 	m := stanza.NewMessage(stanza.Attrs{Type: stanza.MessageTypeNormal, Id: randomID(), From: c.cfg.Domain, To: to})
 	m.Body = body
 	m.Thread = id
-	m.Extensions = []stanza.MsgExtension{&Confirm{ID: id, Method: method, URL: url}}
+	m.Extensions = []stanza.MsgExtension{&Confirm{ID: id, Method: method, URL: url}, hint("no-store"), hint("no-permanent-store")}
+	if !expires.IsZero() {
+		secs := max(int(time.Until(expires).Round(time.Second)/time.Second), 1)
+		m.Extensions = append(m.Extensions, RawElement{Name: xml.Name{Space: NSExpire, Local: "x"},
+			XML: []byte("<x xmlns='" + NSExpire + "' seconds='" + strconv.Itoa(secs) + "'/>")})
+	}
 	return c.Send(ctx, m)
+}
+
+// hint is an XEP-0334 message processing hint.
+func hint(name string) RawElement {
+	return RawElement{Name: xml.Name{Space: NSHints, Local: name}, XML: []byte("<" + name + " xmlns='" + NSHints + "'/>")}
 }
 
 // randomID returns a random stanza id.

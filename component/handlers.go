@@ -14,6 +14,8 @@ const (
 	NSPing       = "urn:xmpp:ping"                          // XEP-0199
 	NSVersion    = "jabber:iq:version"                      // XEP-0092
 	NSHTTPAuth   = "http://jabber.org/protocol/http-auth"   // XEP-0070
+	NSHints      = "urn:xmpp:hints"                         // XEP-0334
+	NSExpire     = "jabber:x:expire"                        // XEP-0023
 
 	nsComponent = "jabber:component:accept"             // XEP-0114
 	nsClient    = "jabber:client"                       // RFC 6120
@@ -128,4 +130,7 @@ type DiscoItem struct {
 	JID  string
 	Node string
 	Name string
+	// Aliases are further nodes of a command (XEP-0050): they are not
+	// listed, but disco#info on them answers as on Node.
+	Aliases []string
 }

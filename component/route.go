@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"runtime/debug"
+	"slices"
 )
 
 // Payloads the component answers itself.
@@ -179,7 +180,7 @@ func (c *Component) discoInfo(ctx context.Context, st *inStanza, node string) ([
 	return append(b, "</query>"...), nil
 }
 
-// commandItem finds node among the requester's commands.
+// commandItem finds node among the requester's commands, or their aliases.
 func (c *Component) commandItem(ctx context.Context, st *inStanza, node string) (DiscoItem, error) {
 	notFound := NewStanzaError(ItemNotFound, "")
 	if _, ok := c.h.IQ[commandName]; !ok || c.h.Items == nil {
@@ -194,7 +195,7 @@ func (c *Component) commandItem(ctx context.Context, st *inStanza, node string) 
 		return DiscoItem{}, err
 	}
 	for _, it := range items {
-		if it.Node == node {
+		if it.Node == node || slices.Contains(it.Aliases, node) {
 			return it, nil
 		}
 	}
@@ -374,10 +375,21 @@ func parseMessage(st *inStanza, user string) Message {
 
 // --- presence -------------------------------------------------------------------
 
-// handlePresence manages subscriptions to the component (RFC 6121 §3): a
-// user's subscription request is approved and the component's presence
-// sent; anyone else is refused. Probes from users get our presence. Other
-// presence is ignored.
+// handlePresence manages subscriptions to and from the component (RFC 6121
+// §3, the component acting as its own server) and follows the presence of
+// users who let it see theirs:
+//
+//   - a user's subscribe is approved at once, answered with the component's
+//     presence, and followed by a subscribe of the component's own, so that
+//     it learns when the user is offline and sends no request that their
+//     server would keep for later; anyone else is refused;
+//   - subscribed, unsubscribe and unsubscribed change the roster;
+//   - a user's probe gets the component's presence (and shows the user is
+//     subscribed, should the roster have lost them);
+//   - available and unavailable presence of a user the component is
+//     subscribed to says which of their resources are online.
+//
+// Every change is kept in the Roster.
 func (c *Component) handlePresence(ctx context.Context, w stanzaWriter, st *inStanza) {
 	from := c.cfg.Domain
 	if st.To != "" {
@@ -390,19 +402,40 @@ func (c *Component) handlePresence(ctx context.Context, w stanzaWriter, st *inSt
 		return
 	}
 	_, userErr := c.User(st.From)
+	if userErr != nil {
+		if st.Type == "subscribe" {
+			c.sendPresence(ctx, w, st, from, peer, "unsubscribed")
+		}
+		return
+	}
 	switch st.Type {
 	case "subscribe":
-		if userErr != nil {
-			c.sendPresence(ctx, w, st, from, peer, "unsubscribed")
-			return
-		}
+		before, _ := c.updateSubscription(ctx, peer, func(s *Subscription) {
+			s.From = true
+			if !s.To {
+				s.Asked = true
+			}
+		})
 		c.sendPresence(ctx, w, st, from, peer, "subscribed")
 		c.sendPresence(ctx, w, st, from, peer, "")
+		if !before.To && !before.Asked {
+			c.sendPresence(ctx, w, st, from, peer, "subscribe")
+		}
+	case "subscribed":
+		c.updateSubscription(ctx, peer, func(s *Subscription) { s.To, s.Asked = true, false })
 	case "unsubscribe":
+		c.updateSubscription(ctx, peer, func(s *Subscription) { s.From = false })
 		c.sendPresence(ctx, w, st, from, peer, "unsubscribed")
+		c.sendPresence(ctx, w, st, from, peer, "unavailable")
+	case "unsubscribed":
+		c.updateSubscription(ctx, peer, func(s *Subscription) { s.To, s.Asked = false, false })
 	case "probe":
-		if userErr == nil {
-			c.sendPresence(ctx, w, st, from, st.From, "")
+		c.updateSubscription(ctx, peer, func(s *Subscription) { s.From = true })
+		c.sendPresence(ctx, w, st, from, st.From, "")
+	case "", "unavailable":
+		if c.subscription(peer).To {
+			_, _, resource, _ := splitJID(st.From)
+			c.sawPresence(peer, resource, st.Type == "")
 		}
 	}
 }

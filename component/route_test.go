@@ -512,6 +512,7 @@ func TestRoutePresence(t *testing.T) {
 			wants: []want{
 				{kind: "presence", typ: "subscribed"},
 				{kind: "presence", typ: ""},
+				{kind: "presence", typ: "subscribe"},
 			},
 		},
 		{
@@ -532,7 +533,7 @@ func TestRoutePresence(t *testing.T) {
 		{
 			name:  "unsubscribe",
 			in:    presence("unsubscribe", "alice@example.test"),
-			wants: []want{{kind: "presence", typ: "unsubscribed"}},
+			wants: []want{{kind: "presence", typ: "unsubscribed"}, {kind: "presence", typ: "unavailable"}},
 		},
 		{
 			name:  "available presence is ignored",

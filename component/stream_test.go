@@ -68,7 +68,7 @@ func TestRunServesSendsAndClosesCleanly(t *testing.T) {
 		t.Error("Connected() = false after answering a ping")
 	}
 
-	if err := c.SendConfirm(t.Context(), "alice@example.test", "tx1", "POST", "https://auth.example.test/device?x=1&y=2", "Was it you?"); err != nil {
+	if err := c.SendConfirm(t.Context(), "alice@example.test", "tx1", "POST", "https://auth.example.test/device?x=1&y=2", "Was it you?", time.Time{}); err != nil {
 		t.Fatalf("SendConfirm: %v", err)
 	}
 	st := fc.next()
@@ -122,7 +122,7 @@ func TestSendNotConnected(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := c.SendConfirm(t.Context(), tt.to, tt.id, tt.method, tt.url, tt.body)
+			err := c.SendConfirm(t.Context(), tt.to, tt.id, tt.method, tt.url, tt.body, time.Time{})
 			if err == nil || errors.Is(err, ErrNotConnected) {
 				t.Errorf("SendConfirm() = %v, want an argument error", err)
 			}
