@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/xmppoauth/xmppoauth/oauth"
@@ -38,7 +39,9 @@ func TestChatRateLimitReplies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := NewBridge("Test", nil, nil)
 			b.core = limitedCore{tt.err}
-			if got := b.chat(t.Context(), "alice@example.test", tt.body, ""); got != tt.want {
+			// The first answer also suggests adding the component
+			// as a contact.
+			if got, _, _ := strings.Cut(b.chat(t.Context(), "alice@example.test", tt.body, ""), "\n\nTip: "); got != tt.want {
 				t.Fatalf("chat(%q) = %q, want %q", tt.body, got, tt.want)
 			}
 		})
