@@ -122,7 +122,7 @@ func TestPendingSignInsEndMeanwhile(t *testing.T) {
 			if _, err := e.p.DecideSignIn(t.Context(), aliceBare, id, false); err != nil {
 				t.Fatal(err)
 			}
-		}, "You have no pending sign-in with code"},
+		}, "was already answered"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

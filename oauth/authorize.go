@@ -231,10 +231,18 @@ func (p *Provider) DecideSignIn(ctx context.Context, jid, ref string, approve bo
 			return SignIn{}, fmt.Errorf("decide sign-in: %w", err)
 		}
 		id = ""
+		answered := ""
 		for _, s := range list {
-			if normalizeCode(s.Code) == code && s.State == SignInPending {
+			switch {
+			case normalizeCode(s.Code) != code:
+			case s.State == SignInPending:
 				id = s.ID
+			default:
+				answered = s.Code
 			}
+		}
+		if id == "" && answered != "" {
+			return SignIn{}, Errorf(InvalidRequest, "sign-in %s was already answered", answered)
 		}
 		if id == "" {
 			return SignIn{}, notFound
