@@ -222,7 +222,7 @@ func cookieNamed(r response, name string) *http.Cookie {
 }
 
 func TestAuthorizeSignInFlow(t *testing.T) {
-	ts := newTestServer(t, nil, func(o *oauthhttp.Options) { o.ComponentJID = "auth.example.test" })
+	ts := newTestServer(t, nil, withComponent)
 	client := ts.nativeClient().Client.ID
 	browser := ts.browser()
 	params := authorizeParams(client, map[string]string{"login_hint": alice})
@@ -336,8 +336,8 @@ func TestAuthorizeSignInFlow(t *testing.T) {
 	for _, want := range []string{
 		`<noscript><meta http-equiv="refresh" content="3"></noscript>`,         // goes on without JavaScript
 		`<script src="/static/wait.js?v=`, `data-status="` + wait + `/status"`, // and at once with it
-		si.Code, "yes " + si.Code, "Pending sign-ins", alice, // the three ways to answer
-		`href="xmpp:auth.example.test?command;node=urn:xmppoauth:signins:pending"`,
+		si.Code, "yes " + si.Code, "Pending sign-ins", "<kbd>pending</kbd>", alice, // the three ways to answer
+		`href="xmpp:auth.example.test?command;node=pending"`,
 	} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("wait page lacks %q:\n%s", want, r.body)

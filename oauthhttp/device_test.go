@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauthhttp"
 )
@@ -183,25 +182,38 @@ func TestDevicePageRateLimited(t *testing.T) {
 	}
 }
 
+// testCommands are the commands the pages name, as the assembly passes them
+// from package adhoc.
+var testCommands = oauthhttp.Commands{
+	ApproveDevice: oauthhttp.Command{Node: "approve-device", Name: "Approve a device"},
+	SignIns:       oauthhttp.Command{Node: "pending", Name: "Pending sign-ins"},
+}
+
+func withComponent(o *oauthhttp.Options) {
+	o.ComponentJID = "auth.example.test"
+	o.Commands = testCommands
+}
+
+// TestDevicePageNamesTheCommand checks that the device page names the
+// command both as command menus list it and as clients that list nodes
+// (profanity) do, links to it, and suggests adding the component as a
+// contact.
 func TestDevicePageNamesTheCommand(t *testing.T) {
-	ts := newTestServer(t, nil, func(o *oauthhttp.Options) { o.ComponentJID = "auth.example.test" })
+	ts := newTestServer(t, nil, withComponent)
 	r := ts.get("/device")
 	for _, want := range []string{
-		"auth.example.test", "Approve a device",
-		`href="xmpp:auth.example.test?command;node=urn:xmppoauth:device:approve"`, // XEP-0050 §2.5, XEP-0147
+		"auth.example.test", "Approve a device", "<kbd>approve-device</kbd>",
+		`href="xmpp:auth.example.test?command;node=approve-device"`, // XEP-0050 §2.5, XEP-0147
+		"add <strong>auth.example.test</strong> to your contacts",
 	} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("device page lacks %q:\n%s", want, r.body)
 		}
 	}
-	// The pages name the commands as package adhoc registers them.
-	names := map[string]string{}
-	for _, d := range adhoc.Commands(ts.p) {
-		names[d.Node] = d.Name
-	}
-	if names[adhoc.NodeApproveDevice] != "Approve a device" || names[adhoc.NodeSignIns] != "Pending sign-ins" {
-		t.Errorf("command names = %q and %q; the pages say \"Approve a device\" and \"Pending sign-ins\"",
-			names[adhoc.NodeApproveDevice], names[adhoc.NodeSignIns])
+	// Without commands given, the page still tells what to do.
+	bare := newTestServer(t, nil, func(o *oauthhttp.Options) { o.ComponentJID = "auth.example.test" })
+	if r := bare.get("/device"); !strings.Contains(r.body, "auth.example.test") || strings.Contains(r.body, "command;node=") {
+		t.Errorf("device page without commands:\n%s", r.body)
 	}
 }
 
