@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
@@ -67,9 +66,10 @@ type waitPage struct {
 	Self      string
 	// Status is the JSON status the page's script polls.
 	Status string
-	// Component is the component's JID and Command a link opening its
-	// "Pending sign-ins" command.
+	// Component is the component's JID, SignIns its "Pending sign-ins"
+	// command and Command a link opening it.
 	Component string
+	SignIns   Command
 	Command   template.URL
 }
 
@@ -336,7 +336,8 @@ func (h *Handler) renderWait(c *gin.Context, id string) {
 		Self:      self,
 		Status:    self + "/status",
 		Component: h.comp,
-		Command:   h.commandURI(adhoc.NodeSignIns),
+		SignIns:   h.cmds.SignIns,
+		Command:   h.commandURI(h.cmds.SignIns.Node),
 	})
 }
 
@@ -362,14 +363,16 @@ func (h *Handler) handleWaitStatus(c *gin.Context) {
 
 // commandURI is the xmpp: URI opening one of the component's commands
 // (RFC 5122 with the "command" query type of XEP-0050 §2.5, registered by
-// XEP-0147), or "" without a component JID.
+// XEP-0147), or "" without a component JID or node.
 func (h *Handler) commandURI(node string) template.URL {
-	if h.comp == "" {
+	if h.comp == "" || node == "" {
 		return ""
 	}
 	// The component JID is the operator's configuration and the node one
-	// of package adhoc's constants: neither is user input.
-	return template.URL("xmpp:" + h.comp + "?command;node=" + node)
+	// of package adhoc's constants, passed in Options.Commands: neither is
+	// user input. The node is escaped as RFC 5122 §2.2 asks of query
+	// values all the same.
+	return template.URL("xmpp:" + h.comp + "?command;node=" + url.QueryEscape(node))
 }
 
 // authorizeFailed answers a failed authorization request: an error the core

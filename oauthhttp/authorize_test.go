@@ -376,7 +376,7 @@ func TestAuthorizeSignInFlow(t *testing.T) {
 		t.Fatalf("GET consent = %d %s", consent.StatusCode, consent.body)
 	}
 	checkPageHeaders(t, consent)
-	for _, want := range []string{"Allow Test App to use your account?", "Keep access while you are away", "Confirm your XMPP address",
+	for _, want := range []string{`Allow "Test App" to use your account?`, "Keep access while you are away", "Confirm your XMPP address",
 		alice, `value="approve"`, `value="deny"`, `action="/signout"`, "Sign out"} {
 		if !strings.Contains(html.UnescapeString(consent.body), want) {
 			t.Errorf("consent page lacks %q:\n%s", want, consent.body)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/internal/ratelimit"
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
@@ -32,11 +31,11 @@ type devicePage struct {
 	Action    string
 	CSRF      string
 	CSRFField string
-	// Component is the component's JID; Command is the xmpp: URI of its
-	// "Approve a device" command and CommandName that command's name.
-	Component   string
-	Command     template.URL
-	CommandName string
+	// Component is the component's JID; ApproveDevice is its "Approve a
+	// device" command and Command the xmpp: URI that opens it.
+	Component     string
+	ApproveDevice Command
+	Command       template.URL
 	// QR is verification_uri_complete as a QR code, for a device that
 	// shows this page: the user scans it with their phone.
 	QR template.HTML
@@ -48,10 +47,6 @@ type deviceSentPage struct {
 	JID       string
 	Component string
 }
-
-// approveDeviceName is the name of adhoc.NodeApproveDevice as clients list
-// it (adhoc.Commands; a test keeps the two the same).
-const approveDeviceName = "Approve a device"
 
 // handleDeviceAuthorization serves RFC 8628 §3.1; the client authenticates
 // as at the token endpoint.
@@ -151,8 +146,8 @@ func (h *Handler) renderDevice(c *gin.Context, status int, data devicePage) {
 	data.CSRF = h.csrfToken(c)
 	data.CSRFField = csrfField
 	data.Component = h.comp
-	data.Command = h.commandURI(adhoc.NodeApproveDevice)
-	data.CommandName = approveDeviceName
+	data.ApproveDevice = h.cmds.ApproveDevice
+	data.Command = h.commandURI(h.cmds.ApproveDevice.Node)
 	if data.Prefilled {
 		complete := h.p.Config().DeviceVerificationURI + "?user_code=" + url.QueryEscape(data.UserCode)
 		qr, err := qrSVG(complete, "QR code of the link to this page with code "+data.UserCode)

@@ -40,10 +40,14 @@ type Options struct {
 	// the same name (see [TemplateNames]); none when empty.
 	TemplateDir string
 	// ComponentJID is the address of the XMPP component (auth.example.org).
-	// The pages name it and link to its commands (xmpp: URIs, XEP-0050
-	// §2.5 and XEP-0147); they speak of "this service's chat address"
-	// when it is empty.
+	// The pages name it, suggest adding it as a contact and link to its
+	// commands (xmpp: URIs, XEP-0050 §2.5 and XEP-0147); they speak of
+	// "this service's chat address" when it is empty.
 	ComponentJID string
+	// Commands are the component's ad-hoc commands the pages point to, as
+	// whoever assembles the service registers them (package adhoc); a
+	// command left zero is described without its name or a link.
+	Commands Commands
 	// SessionKey signs the session cookie (HMAC-SHA256). When empty, New
 	// makes a random key, so sessions end when the process does.
 	SessionKey []byte
@@ -138,6 +142,7 @@ type Handler struct {
 	logo   string
 	csp    string
 	comp   string
+	cmds   Commands
 	engine *gin.Engine
 
 	sessionKey  []byte
@@ -151,6 +156,22 @@ type Handler struct {
 	ipLimits ipLimits
 	maxBody  int64    // Limits.MaxBodyBytes
 	proxies  []string // Options.TrustedProxies
+}
+
+// Commands are the ad-hoc commands (XEP-0050) of the component that the
+// pages point users to.
+type Commands struct {
+	// ApproveDevice approves a device by its user code (the device page).
+	ApproveDevice Command
+	// SignIns answers pending web sign-ins (the wait page).
+	SignIns Command
+}
+
+// Command is one ad-hoc command: its node, which clients that list
+// commands by node show (profanity), and its name, which command menus
+// show.
+type Command struct {
+	Node, Name string
 }
 
 // New returns a Handler serving p. It panics if the issuer in p's
@@ -175,6 +196,7 @@ func New(p *oauth.Provider, opts Options) *Handler {
 		secure:      u.Scheme == "https",
 		logo:        opts.LogoURL,
 		comp:        opts.ComponentJID,
+		cmds:        opts.Commands,
 		sessionKey:  opts.SessionKey,
 		sessionLife: opts.SessionLifetime,
 		skipConsent: opts.SkipConsent,
