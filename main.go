@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -118,6 +119,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	engine := adhoc.New(adhoc.Options{Logger: log.With("subsystem", "adhoc"), Observer: o.adhocObserver(),
 		MaxSessionsPerJID: cfg.Limits.AdhocSessionsPerJID, MaxSessions: cfg.Limits.AdhocSessionsTotal}, adhoc.Commands(p)...)
+	// The component's presence subscriptions, beside the store: who sees
+	// it online when it (re)connects.
+	roster, err := component.NewFileRoster(filepath.Join(cfg.DataDir, rosterFile))
+	if err != nil {
+		return err
+	}
 	comp := component.New(component.Config{
 		Address:     cfg.Component.Address,
 		Domain:      cfg.Component.Domain,
@@ -127,6 +134,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Version:     version,
 		Logger:      log.With("subsystem", "component"),
 		Observer:    o.componentObserver(),
+		MaxBackoff:  time.Duration(cfg.Component.ReconnectMaxDelay),
+		Roster:      roster,
 	}, bridge.Handlers(p, engine, component.CAMHandlers(p)))
 	bridge.Attach(comp)
 	o.watch(ctx, p, db, comp, cfg.Component.Address)
@@ -176,6 +185,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	o.wait() // a reading of the stored counts, before the store closes
 	return serveErr
 }
+
+// rosterFile is the file in the data directory that keeps the component's
+// presence subscriptions (component.FileRoster).
+const rosterFile = "xmpp-roster.json"
 
 // server is one HTTP listener: the main one, or ejabberd's token backend.
 type server struct {
@@ -259,6 +272,7 @@ func webOptions(cfg *config.Config, log *slog.Logger) oauthhttp.Options {
 		Colors:          oauthhttp.Colors(cfg.Web.Colors),
 		TemplateDir:     cfg.Web.TemplateDir,
 		ComponentJID:    cfg.Component.Domain,
+		Commands:        pageCommands,
 		SessionKey:      []byte(cfg.Web.Session.Secret.Reveal()),
 		SessionLifetime: time.Duration(cfg.Web.Session.Lifetime),
 		SkipConsent:     cfg.Web.SkipConsent,
@@ -275,6 +289,13 @@ func webOptions(cfg *config.Config, log *slog.Logger) oauthhttp.Options {
 		o.Passwords = &oauthhttp.C2SPasswordChecker{Address: pw.Address, RequireTLS: pw.RequireTLS}
 	}
 	return o
+}
+
+// pageCommands are the commands the web pages point users to, as package
+// adhoc registers them.
+var pageCommands = oauthhttp.Commands{
+	ApproveDevice: oauthhttp.Command{Node: adhoc.NodeApproveDevice, Name: adhoc.NameApproveDevice},
+	SignIns:       oauthhttp.Command{Node: adhoc.NodeSignIns, Name: adhoc.NameSignIns},
 }
 
 // ejabberdOptions maps the ejabberd section onto the options of

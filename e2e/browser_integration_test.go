@@ -129,9 +129,13 @@ func startBrowserEnv(t *testing.T, web func(*oauthhttp.Options, *prosodytest.Ser
 	t.Cleanup(func() { cancel(); <-done })
 
 	opts := oauthhttp.Options{
-		Logger:          log,
-		SiteName:        "Example Chat",
-		ComponentJID:    srv.ComponentDomain,
+		Logger:       log,
+		SiteName:     "Example Chat",
+		ComponentJID: srv.ComponentDomain,
+		Commands: oauthhttp.Commands{
+			ApproveDevice: oauthhttp.Command{Node: adhoc.NodeApproveDevice, Name: adhoc.NameApproveDevice},
+			SignIns:       oauthhttp.Command{Node: adhoc.NodeSignIns, Name: adhoc.NameSignIns},
+		},
 		SessionLifetime: time.Hour,
 		SessionKey:      []byte("browser tests: a session key of 32+ bytes"),
 	}
