@@ -232,8 +232,8 @@ func TestApproveDeviceAsPoezio(t *testing.T) {
 	again := e.next(t, userAlice, show, adhoc.ActionNext, poezioSubmit(show.Form, nil), false)
 	wantStatus(t, again, adhoc.StatusExecuting)
 	wantNote(t, again, adhoc.NoteError, "choose Approve or Deny")
-	if len(again.Form.Instructions) == 0 || !strings.Contains(again.Form.Instructions[0], "choose Approve or Deny") {
-		t.Errorf("instructions = %q, want the error first", again.Form.Instructions)
+	if f := again.Form.Fields[0]; f.Type != forms.FieldFixed || !strings.Contains(strings.Join(f.Values, ""), "choose Approve or Deny") {
+		t.Errorf("first field = %+v, want the error, which poezio shows", f)
 	}
 	if _, err := e.poll(t, d); errCode(t, err) != oauth.AuthorizationPending {
 		t.Fatalf("poll after an undecided submission = %v, want authorization_pending", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -864,13 +865,27 @@ func TestEngineFixedFieldsHaveVars(t *testing.T) {
 	}
 }
 
-// TestEngineNotesInInstructions checks that the notes of a stage that goes
-// on are also the first lines of its form's instructions: profanity shows
-// no notes until a command completes, so a rejected submission would come
-// back without saying why.
-func TestEngineNotesInInstructions(t *testing.T) {
+// TestEngineNotesInForm checks that the notes of a stage that goes on are
+// also the first fields of its form, fixed ones with vars of their own:
+// profanity shows no notes until a command completes, and poezio shows
+// them as empty lines, so a rejected submission would come back without
+// saying why.
+func TestEngineNotesInForm(t *testing.T) {
 	e, _ := newTestEngine(t, newClock(), Options{})
 	ctx := t.Context()
+	leading := func(f *forms.Form) []string {
+		var out []string
+		for _, fld := range f.Fields {
+			if !strings.HasPrefix(fld.Var, "note-") {
+				break
+			}
+			if fld.Type != forms.FieldFixed {
+				t.Errorf("note field %+v is not fixed", fld)
+			}
+			out = append(out, fld.Values...)
+		}
+		return out
+	}
 	r1, err := e.Handle(ctx, alice, service, &Command{Node: "wizard"}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -879,21 +894,26 @@ func TestEngineNotesInInstructions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r2.Form.Instructions) == 0 || r2.Form.Instructions[0] != "That name is taken." {
-		t.Errorf("instructions after a retry = %q, want the error first", r2.Form.Instructions)
+	if want := []string{"That name is taken."}; !reflect.DeepEqual(leading(r2.Form), want) {
+		t.Errorf("fields after a retry start with %q, want %q", leading(r2.Form), want)
 	}
 	r3, err := e.Handle(ctx, alice, service, &Command{Node: "wizard", SessionID: r1.SessionID, Form: submitName("Ann")}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"Step 2 of 2"}; !reflect.DeepEqual(r3.Form.Instructions, want) {
-		t.Errorf("instructions of stage 2 = %q, want %q", r3.Form.Instructions, want)
+	if want := []string{"Step 2 of 2"}; !reflect.DeepEqual(leading(r3.Form), want) {
+		t.Errorf("fields of stage 2 start with %q, want %q", leading(r3.Form), want)
 	}
 	r4, err := e.Handle(ctx, alice, service, &Command{Node: "wizard", SessionID: r1.SessionID, Form: submitColor("green")}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{`"Color" has "green", which is not one of the choices offered.`, "Step 2 of 2"}; !reflect.DeepEqual(r4.Form.Instructions, want) {
-		t.Errorf("instructions after a rejected choice = %q, want %q", r4.Form.Instructions, want)
+	if want := []string{`"Color" has "green", which is not one of the choices offered.`, "Step 2 of 2"}; !reflect.DeepEqual(leading(r4.Form), want) {
+		t.Errorf("fields after a rejected choice start with %q, want %q", leading(r4.Form), want)
+	}
+	// The form checks submissions as sent, the notes' fields aside.
+	r5, err := e.Handle(ctx, alice, service, &Command{Node: "wizard", SessionID: r1.SessionID, Form: submitColor("red")}, false)
+	if err != nil || r5.Status != StatusCompleted {
+		t.Fatalf("complete = %+v, %v", r5, err)
 	}
 }

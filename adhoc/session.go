@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -39,18 +40,20 @@ func (f *frame) retry(s *session, submitted *forms.Form, errs []Note) *Command {
 }
 
 // show is the executing <command/> with form and notes. The notes are also
-// the first lines of the form's instructions: profanity shows no notes
-// until a command completes, and would show a rejected form again without
-// saying why. (poezio shows notes but no instructions; clients that show
-// both show the notes twice, the lesser evil.)
+// the first fields of the form, fixed ones named note-1, note-2, …:
+// profanity shows no notes until a command completes, and poezio turns
+// notes into fixed fields without a value, so both would show a rejected
+// form again without saying why; neither shows every form element, but
+// both show fixed fields. (Clients that show notes and fields, such as
+// Gajim, show them twice, the lesser evil.)
 func (f *frame) show(s *session, form *forms.Form, notes []Note) *Command {
 	actions := f.actions
 	if form != nil && len(notes) > 0 {
-		lines := make([]string, 0, len(notes)+len(form.Instructions))
-		for _, n := range notes {
-			lines = append(lines, n.Text)
+		fields := make([]forms.Field, 0, len(notes)+len(form.Fields))
+		for i, n := range notes {
+			fields = append(fields, forms.Field{Var: "note-" + strconv.Itoa(i+1), Type: forms.FieldFixed, Values: []string{n.Text}})
 		}
-		form.Instructions = append(lines, form.Instructions...)
+		form.Fields = append(fields, form.Fields...)
 	}
 	return &Command{
 		Node:      s.node,
