@@ -39,10 +39,9 @@ func grantTypeNames(types []string) string {
 // by its client_id.
 func clientLabel(c oauth.Client) string { return label(c.App()) + ", client_id " + c.ID }
 
-// clientRow is the line of text that stands for one client in "List
-// clients", beside the table that not every client draws.
+// clientRow is the text of one client in "List clients" (see rowField).
 func clientRow(c oauth.Client) string {
-	return fmt.Sprintf("%s: %s; %s; %s; registered %s", label(c.App()), c.ID, clientKind(c), grantTypeNames(c.GrantTypes), showDate(c.CreatedAt))
+	return fmt.Sprintf("client_id %s; %s; %s; registered %s", c.ID, clientKind(c), grantTypeNames(c.GrantTypes), showDate(c.CreatedAt))
 }
 
 // listClients is "List clients": the registered clients as lines of text
@@ -60,8 +59,8 @@ func listClients(core Core) StageFunc {
 			forms.OfType(forms.TypeResult),
 			forms.Title("Registered clients"),
 		}
-		for _, c := range clients {
-			opts = append(opts, forms.Fixed(clientRow(c)))
+		for i, c := range clients {
+			opts = append(opts, rowField(i, label(c.App()), clientRow(c)))
 		}
 		opts = append(opts, forms.Reported(
 			forms.TextSingle("name", forms.Label("Name")),

@@ -234,16 +234,19 @@ func wantStanzaError(t *testing.T, err error, condition, specific string) *adhoc
 	return se
 }
 
-// fixedText joins the fixed fields and instructions of a form, what the user
-// reads.
+// fixedText joins the fixed fields and instructions of a form, and the
+// rows of a result given as fields ("label: value"), what the user reads.
 func fixedText(f *forms.Form) string {
 	if f == nil {
 		return ""
 	}
 	lines := append([]string(nil), f.Instructions...)
 	for _, fld := range f.Fields {
-		if fld.Type == forms.FieldFixed {
+		switch {
+		case fld.Type == forms.FieldFixed:
 			lines = append(lines, fld.Values...)
+		case strings.HasPrefix(fld.Var, "row-"):
+			lines = append(lines, fld.Label+": "+strings.Join(fld.Values, " "))
 		}
 	}
 	return strings.Join(lines, "\n")

@@ -9,12 +9,19 @@ import (
 	"github.com/xmppoauth/xmppoauth/oauth"
 )
 
-// appRow is the line of text that stands for one app in "List authorized
-// apps": what it is, what it may do, when it last did. Neither poezio nor
-// profanity draws XEP-0004 result tables, so the table comes with one such
-// line per row.
+// rowField is the field that stands for one row of a result table: a
+// text-single labelled with what the row is, valued with what it says.
+// Neither poezio nor profanity draws XEP-0004 result tables, so tables come
+// with one such field per row, one line in every client: poezio draws a
+// field's label and value side by side, each in half of its window.
+func rowField(i int, label, value string) forms.Field {
+	return forms.TextSingle("row-"+strconv.Itoa(i+1), forms.Label(label), forms.Value(value))
+}
+
+// appRow is the text of one app in "List authorized apps": what it may do
+// and when it last did.
 func appRow(g oauth.GrantView) string {
-	return label(g.App) + ": " + strings.Join(g.Scopes, " ") + "; last used " + showTime(g.LastUsed)
+	return "access: " + strings.Join(g.Scopes, " ") + "; last used " + showTime(g.LastUsed)
 }
 
 // listApps is "List authorized apps": one stage showing the user's grants,
@@ -33,8 +40,8 @@ func listApps(core Core) StageFunc {
 			forms.OfType(forms.TypeResult),
 			forms.Title(NameListApps),
 		}
-		for _, g := range grants {
-			opts = append(opts, forms.Fixed(appRow(g)))
+		for i, g := range grants {
+			opts = append(opts, rowField(i, label(g.App), appRow(g)))
 		}
 		opts = append(opts, forms.Reported(
 			forms.TextSingle("app", forms.Label("App")),

@@ -46,7 +46,7 @@ func TestListApps(t *testing.T) {
 			}
 			// Clients that draw no tables (poezio, profanity) show
 			// one line of text per app.
-			if text := fixedText(cmd.Form); !strings.Contains(text, `"TV" (tv.example.com): openid xmpp; last used `) {
+			if text := fixedText(cmd.Form); !strings.Contains(text, `"TV" (tv.example.com): access: openid xmpp; last used 2030-06-01 12:00 UTC`) {
 				t.Errorf("text = %q, want a line for TV with its access and last use", text)
 			}
 			got := rows(cmd.Form)
