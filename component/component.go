@@ -369,13 +369,21 @@ func (c *Component) closeStream(sess *session, readDone <-chan error) {
 }
 
 // dispatch is called by the read loop for each stanza. Answers to our own
-// IQs are taken at once; everything else is handled in its own goroutine,
-// at most MaxConcurrent at a time, with a context derived from Run's.
+// IQs are taken at once, and presence is handled at once, in the order it
+// came (a user's unavailable must not overtake the available before it);
+// everything else is handled in its own goroutine, at most MaxConcurrent
+// at a time, with a context derived from Run's.
 func (c *Component) dispatch(ctx context.Context, sess *session, st *inStanza, handlers *sync.WaitGroup) {
 	if st.Kind == "iq" && (st.Type == "result" || st.Type == "error") {
 		if !sess.answered(st.ID) {
 			c.log.DebugContext(ctx, "unexpected IQ answer", "type", st.Type, "jid", st.From, "id", st.ID)
 		}
+		return
+	}
+	if st.Kind == "presence" {
+		sctx, cancel := context.WithTimeout(ctx, c.cfg.StanzaTimeout)
+		defer cancel()
+		c.handle(sctx, sess, st)
 		return
 	}
 	select {

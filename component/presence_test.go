@@ -40,7 +40,7 @@ func TestPresenceSubscriptions(t *testing.T) {
 		{"user subscribes again", presence("subscribe", user),
 			[][2]string{{"subscribed", user}, {"", user}}, Subscription{From: true, Asked: true}},
 		{"user lets the component see their presence", presence("subscribed", user),
-			nil, Subscription{From: true, To: true}},
+			[][2]string{{"probe", user}}, Subscription{From: true, To: true}},
 		{"user stops seeing the component's", presence("unsubscribe", user),
 			[][2]string{{"unsubscribed", user}, {"unavailable", user}}, Subscription{To: true}},
 		{"user stops the component seeing theirs", presence("unsubscribed", user),

@@ -391,6 +391,7 @@ func parseMessage(st *inStanza, user string) Message {
 //
 // Every change is kept in the Roster.
 func (c *Component) handlePresence(ctx context.Context, w stanzaWriter, st *inStanza) {
+	defer c.recoverPanic(ctx, w, st) // it runs on the read loop's goroutine
 	from := c.cfg.Domain
 	if st.To != "" {
 		if bare, err := BareJID(st.To); err == nil {
@@ -422,7 +423,12 @@ func (c *Component) handlePresence(ctx context.Context, w stanzaWriter, st *inSt
 			c.sendPresence(ctx, w, st, from, peer, "subscribe")
 		}
 	case "subscribed":
-		c.updateSubscription(ctx, peer, func(s *Subscription) { s.To, s.Asked = true, false })
+		before, _ := c.updateSubscription(ctx, peer, func(s *Subscription) { s.To, s.Asked = true, false })
+		if !before.To {
+			// The user's presence may have come before this approval
+			// and been ignored: ask for it.
+			c.sendPresence(ctx, w, st, from, peer, "probe")
+		}
 	case "unsubscribe":
 		c.updateSubscription(ctx, peer, func(s *Subscription) { s.From = false })
 		c.sendPresence(ctx, w, st, from, peer, "unsubscribed")
