@@ -35,6 +35,8 @@ type configParams struct {
 //     disables X-OAUTH2);
 //   - with the REST token backend, the token cache is off, so a token that
 //     xmppoauth revokes fails at the next login;
+//   - messages to users who are offline are kept for them (mod_offline, as
+//     in Debian's default file), so tests can check what is not;
 //   - ejabberdctl may run every command ("console commands"), and
 //     mod_http_api runs the listed commands for tokens with APIScope, from
 //     loopback.
@@ -109,6 +111,7 @@ api_permissions:
 modules:
   mod_admin_extra: {}
   mod_disco: {}
+  mod_offline: {}
   mod_ping: {}
   mod_roster: {}
   mod_version: {}
