@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -39,7 +40,7 @@ var registerPayloads = sync.OnceFunc(func() {
 const testDomain = "example.test"
 
 // accounts are the users, with their passwords, of every test server.
-var accounts = map[string]string{"alice": "wonderland", "bob": "builder", "admin": "s3cret"}
+var accounts = map[string]string{"alice": "wonderland", "bob": "builder", "admin": "s3cret", "carol": "singer"}
 
 // xmppServer is a running throwaway XMPP server: *prosodytest.Server and
 // *ejabberdtest.Server both implement it, so the same tests run against
@@ -90,12 +91,62 @@ type xmppEnv struct {
 	srv       xmppServer
 	comp      *component.Component
 	component string
+
+	bridge   *component.Bridge
+	handlers component.Handlers
+	compCfg  component.Config
+	stopComp func()
+	streams  *streamLog
+}
+
+// streamLog records when the component's stream comes up and goes down
+// (a component.Observer).
+type streamLog struct {
+	mu        sync.Mutex
+	ups, down []time.Time
+}
+
+func (s *streamLog) ComponentConnected() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ups = append(s.ups, time.Now())
+}
+
+func (s *streamLog) ComponentDisconnected() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = append(s.down, time.Now())
+}
+
+// upAfter returns when the stream first came up after t, if it did.
+func (s *streamLog) upAfter(t time.Time) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.ups {
+		if u.After(t) {
+			return u, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// downAfter reports whether the stream went down after t.
+func (s *streamLog) downAfter(t time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.down {
+		if d.After(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // startXMPP starts the service against the XMPP server that startServer
 // starts, with admin@testDomain as its administrator, and waits until the
-// component is connected.
-func startXMPP(t *testing.T, startServer startServer) *xmppEnv {
+// component is connected. The component keeps its roster in a file, as
+// serve does; mods change its configuration.
+func startXMPP(t *testing.T, startServer startServer, mods ...func(*component.Config)) *xmppEnv {
 	t.Helper()
 	registerPayloads()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -103,24 +154,71 @@ func startXMPP(t *testing.T, startServer startServer) *xmppEnv {
 	e := start(t, func(c *oauth.Config) {
 		c.Notifier = bridge
 		c.UserDomains = []string{testDomain}
+		// The chat tests push more requests to alice than the default
+		// limit of a user per minute (which oauth's tests cover).
+		c.Limits.SignInPushes = oauth.Rate{Count: 100, Window: time.Minute}
 	})
 	srv := startServer(t, e)
 	ep := endpointsOf(srv)
 	engine := adhoc.New(adhoc.Options{Logger: log}, adhoc.Commands(e.p)...)
-	comp := component.New(component.Config{
+	roster, err := component.NewFileRoster(filepath.Join(t.TempDir(), "roster.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &xmppEnv{env: e, srv: srv, component: ep.ComponentDomain, bridge: bridge,
+		handlers: bridge.Handlers(e.p, engine, component.CAMHandlers(e.p)), streams: &streamLog{}}
+	x.compCfg = component.Config{
 		Address: ep.ComponentAddr, Domain: ep.ComponentDomain, Secret: ep.Secret,
 		UserDomains: []string{ep.Domain}, Name: "E2E", Logger: log,
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
-	}, bridge.Handlers(e.p, engine, component.CAMHandlers(e.p)))
-	bridge.Attach(comp)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = comp.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	x := &xmppEnv{env: e, srv: srv, comp: comp, component: ep.ComponentDomain}
+		Roster: roster, Observer: x.streams,
+	}
+	for _, m := range mods {
+		m(&x.compCfg)
+	}
+	x.runComponent(t)
+	t.Cleanup(func() { x.stopComp() })
 	x.user = srv.JID("alice")
 	x.waitConnected(t)
 	return x
+}
+
+// runComponent starts a component with x's configuration, as serve does
+// when the process starts.
+func (x *xmppEnv) runComponent(t *testing.T) {
+	comp := component.New(x.compCfg, x.handlers)
+	x.bridge.Attach(comp)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = comp.Run(ctx) }()
+	x.comp = comp
+	x.stopComp = sync.OnceFunc(func() { cancel(); <-done })
+}
+
+// restartComponent stops the component, as when the service stops, and
+// starts a new one on the same roster, as when it starts again.
+func (x *xmppEnv) restartComponent(t *testing.T) {
+	t.Helper()
+	x.stopComp()
+	x.runComponent(t)
+	x.waitConnected(t)
+}
+
+// waitReconnected waits until the component's stream, up at since, went
+// down and came up again, and returns when it came up.
+func (x *xmppEnv) waitReconnected(t *testing.T, since time.Time) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(ioTimeout)
+	for {
+		if up, ok := x.streams.upAfter(since); ok && x.streams.downAfter(since) {
+			x.waitConnected(t)
+			return up
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the component did not reconnect")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (x *xmppEnv) waitConnected(t *testing.T) {
@@ -137,22 +235,34 @@ func (x *xmppEnv) waitConnected(t *testing.T) {
 // client is a real XMPP client (gosrc.io/xmpp) logged in as a user.
 type client struct {
 	*xmpp.Client
-	t        *testing.T
-	router   *xmpp.Router
-	jid      string
-	to       string
-	messages chan stanza.Message
+	t         *testing.T
+	router    *xmpp.Router
+	jid       string
+	to        string
+	messages  chan stanza.Message
+	presences chan stanza.Presence
+	// logout disconnects, once; the test's end does it too.
+	logout func()
 }
 
 // login logs in as local with password.
 func (x *xmppEnv) login(t *testing.T, local, password string) *client {
 	t.Helper()
 	ep := endpointsOf(x.srv)
-	c := &client{t: t, jid: x.srv.JID(local) + "/e2e", to: x.component, messages: make(chan stanza.Message, 32)}
+	c := &client{t: t, jid: x.srv.JID(local) + "/e2e", to: x.component, messages: make(chan stanza.Message, 32),
+		presences: make(chan stanza.Presence, 32)}
 	c.router = xmpp.NewRouter()
 	c.router.HandleFunc("message", func(_ xmpp.Sender, p stanza.Packet) {
 		if m, ok := p.(stanza.Message); ok {
 			c.messages <- m
+		}
+	})
+	c.router.HandleFunc("presence", func(_ xmpp.Sender, p stanza.Packet) {
+		if pr, ok := p.(stanza.Presence); ok && pr.From != "" && strings.HasPrefix(pr.From, x.component) {
+			select {
+			case c.presences <- pr:
+			default: // a test that does not read them
+			}
 		}
 	})
 	cl, err := xmpp.NewClient(&xmpp.Config{
@@ -169,7 +279,8 @@ func (x *xmppEnv) login(t *testing.T, local, password string) *client {
 		t.Fatalf("login as %s: %v", local, err)
 	}
 	c.Client = cl
-	t.Cleanup(sync.OnceFunc(func() { _ = cl.Disconnect() }))
+	c.logout = sync.OnceFunc(func() { _ = cl.Disconnect() })
+	t.Cleanup(c.logout)
 	return c
 }
 
@@ -306,22 +417,30 @@ func formText(f *forms.Form) string {
 	return string(b)
 }
 
-// TestIntegrationXMPPProsody runs the chat side against Debian's Prosody.
+// TestIntegrationXMPPProsody runs the chat side against Debian's Prosody,
+// whose offline storage (0.12) ignores XEP-0334 hints.
 func TestIntegrationXMPPProsody(t *testing.T) {
-	testXMPP(t, startXMPP(t, startProsody))
+	testXMPP(t, startXMPP(t, startProsody), false)
 }
 
-// TestIntegrationXMPPEjabberd runs the chat side against Debian's ejabberd.
+// TestIntegrationXMPPEjabberd runs the chat side against Debian's ejabberd,
+// whose offline storage honours XEP-0334 no-store.
 func TestIntegrationXMPPEjabberd(t *testing.T) {
-	testXMPP(t, startXMPP(t, startEjabberd))
+	testXMPP(t, startXMPP(t, startEjabberd), true)
 }
 
-// testXMPP is the chat side, the same for every XMPP server: approving
-// devices and web sign-ins with the commands, XEP-0070 and chat replies,
-// revoking apps, the admin commands, command errors, and the component
-// reconnecting after the server restarts.
-func testXMPP(t *testing.T, x *xmppEnv) {
+// testXMPP is the chat side, the same for every XMPP server: every command
+// as poezio and profanity run it, approving devices and web sign-ins with
+// the commands, XEP-0070 and chat replies, revoking apps, the admin
+// commands, command errors, presence and requests for users who are away,
+// and the component reconnecting after the server restarts.
+// honoursNoStore says whether the server's offline storage honours XEP-0334.
+func testXMPP(t *testing.T, x *xmppEnv, honoursNoStore bool) {
 	alice := x.login(t, "alice", accounts["alice"])
+
+	t.Run("every command as poezio and profanity run it", func(t *testing.T) {
+		testCommandsAsClients(t, x, alice, x.login(t, "admin", accounts["admin"]))
+	})
 
 	t.Run("device flow approved with the ad-hoc command, revoked with another", func(t *testing.T) {
 		ctx := t.Context()
@@ -346,7 +465,7 @@ func testXMPP(t *testing.T, x *xmppEnv) {
 		}
 		shown := alice.run(adhoc.NodeApproveDevice, first.SessionID, adhoc.ActionExecute, submit(forms.Var("user_code", da.UserCode)))
 		text := formText(shown.Form)
-		if !strings.Contains(text, "E2E Chat") || !strings.Contains(text, "device you hold yourself") {
+		if !strings.Contains(text, "E2E Chat") || !strings.Contains(text, "device you hold") || !strings.Contains(text, "If someone sent you this code, deny.") {
 			t.Fatalf("the approval stage does not name the app and warn (RFC 8628 §5.4): %s", text)
 		}
 		done := alice.run(adhoc.NodeApproveDevice, first.SessionID, adhoc.ActionComplete, submit(forms.Var("decision", "approve")))
@@ -501,7 +620,8 @@ func testXMPP(t *testing.T, x *xmppEnv) {
 		// Delete a client: its tokens stop working, and it is gone.
 		tok, _ = x.codeFlow()
 		first = admin.run(adhoc.NodeDeleteClient, "", adhoc.ActionExecute, nil)
-		admin.run(adhoc.NodeDeleteClient, first.SessionID, adhoc.ActionNext, submit(forms.Var("client", x.cfg.ClientID)))
+		pick := optionValue(t, first, "client", x.cfg.ClientID)
+		admin.run(adhoc.NodeDeleteClient, first.SessionID, adhoc.ActionNext, submit(forms.Var("client", pick)))
 		done = admin.run(adhoc.NodeDeleteClient, first.SessionID, adhoc.ActionComplete, submit(forms.Var("confirm", "true")))
 		if done.Status != adhoc.StatusCompleted || x.active(tok.AccessToken) {
 			t.Fatalf("Delete a client = %+v %s; token active: %v", done, notes(done), x.active(tok.AccessToken))
@@ -517,10 +637,12 @@ func testXMPP(t *testing.T, x *xmppEnv) {
 		}
 	})
 
+	testPresenceAndOffline(t, x, honoursNoStore)
+
 	t.Run("the server restarts: the component reconnects and commands work again", func(t *testing.T) {
+		before := time.Now()
 		x.srv.Restart(t)
-		time.Sleep(100 * time.Millisecond) // let the component see the stream end
-		x.waitConnected(t)
+		x.waitReconnected(t, before)
 		again := x.login(t, "alice", accounts["alice"])
 		list := again.run(adhoc.NodeListApps, "", adhoc.ActionExecute, nil)
 		if list.Status != adhoc.StatusCompleted {
