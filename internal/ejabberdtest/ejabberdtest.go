@@ -238,9 +238,27 @@ func Start(t testing.TB, opts ...Option) *Server {
 	})
 	s.start(t)
 	for _, u := range set.users {
-		s.Ctl(t, "register", u.local, s.Domain, u.password)
+		s.register(t, u)
 	}
 	return s
+}
+
+// register creates an account. Right after start-up, on a busy machine,
+// ejabberd may listen before Mnesia has loaded its tables, and the command
+// fails with no_exists: it is tried again until startTimeout.
+func (s *Server) register(t testing.TB, u account) {
+	t.Helper()
+	deadline := time.Now().Add(startTimeout)
+	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		out, err := s.run("register", u.local, s.Domain, u.password)
+		if err == nil {
+			return
+		}
+		if !strings.Contains(out, "no_exists") || time.Now().After(deadline) {
+			t.Fatalf("ejabberdtest: ejabberdctl register %s %s: %v\n%s", u.local, s.Domain, err, out)
+		}
+		time.Sleep(delay)
+	}
 }
 
 // JID returns local@Domain.
@@ -251,16 +269,22 @@ func (s *Server) JID(local string) string { return local + "@" + s.Domain }
 // A failing command fails the test.
 func (s *Server) Ctl(t testing.TB, args ...string) string {
 	t.Helper()
+	out, err := s.run(args...)
+	if err != nil {
+		t.Fatalf("ejabberdtest: ejabberdctl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// run runs an ejabberdctl command and returns its output.
+func (s *Server) run(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.ctl, append(s.ctlFlags(), args...)...)
 	cmd.Dir = s.Dir
 	cmd.Env = s.env()
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("ejabberdtest: ejabberdctl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return string(out), err
 }
 
 // Stop shuts ejabberd down and waits for it to exit: "ejabberdctl stop"
