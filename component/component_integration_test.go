@@ -240,7 +240,7 @@ func TestIntegrationComponent(t *testing.T) {
 	})
 
 	t.Run("XEP-0070 confirm and answers", func(t *testing.T) {
-		if err := c.SendConfirm(t.Context(), "alice@example.test", "tx-42", "POST", "https://auth.example.test/device", "Sign in to Demo?"); err != nil {
+		if err := c.SendConfirm(t.Context(), "alice@example.test", "tx-42", "POST", "https://auth.example.test/device", "Sign in to Demo?", time.Now().Add(time.Minute)); err != nil {
 			t.Fatalf("SendConfirm: %v", err)
 		}
 		m := alice.nextMessage(t)
