@@ -24,6 +24,12 @@
 //     for everyone else;
 //   - the error conditions of XEP-0050 §4.4 as a [StanzaError].
 //
+// It also makes forms that clients which draw little still show whole: every
+// fixed field gets a var of its own (clients that key fields by var show
+// only the last of those without), and the notes of a stage that goes on
+// are repeated as its form's first fields (poezio and profanity show no
+// notes then). A command may answer to aliases of its node.
+//
 // [Engine.Items] and [Engine.Info] answer XEP-0030 disco#items on the node
 // "http://jabber.org/protocol/commands" and disco#info on a command node, from
 // the registered definitions only.

@@ -8,8 +8,13 @@
 //     the XEP-0050 Ad-Hoc Commands node "http://jabber.org/protocol/commands"
 //     whose items come from [Handlers.Items];
 //   - XEP-0199 XMPP Ping and XEP-0092 Software Version;
-//   - RFC 6121 §3 presence subscriptions: users may subscribe to the
-//     component and get its presence;
+//   - RFC 6121 §3 presence subscriptions, the component acting as its own
+//     server: users may subscribe to the component, and it asks to see
+//     theirs in return; a [Roster] keeps the subscriptions, so that the
+//     component sends its presence to every subscriber, and probes the
+//     users it follows, each time its stream comes up, and unavailable
+//     before it closes; [Component.Availability] says whether a followed
+//     user is online;
 //   - RFC 6120 §8.3 stanza errors for everything it does not serve, so no
 //     IQ request goes unanswered (RFC 6120 §8.2.3).
 //
@@ -21,9 +26,13 @@
 // What ties it to the OAuth core:
 //   - [Bridge] implements oauth.Notifier: a web sign-in or device approval
 //     waiting for a user is pushed as a XEP-0070 confirm request whose body
-//     also tells clients without XEP-0070 how to answer ("yes CODE"). It runs
-//     package adhoc's XEP-0050 commands, and answers chat text: yes/no CODE,
-//     a device's code alone (shown with the RFC 8628 §5.4 warning), help.
+//     also tells clients without XEP-0070 how to answer ("yes CODE") and
+//     until when, marked with XEP-0334 Message Processing Hints (no-store,
+//     no-permanent-store) and an XEP-0023 Message Expiration, and not sent
+//     at all to a user known to be offline. It runs package adhoc's
+//     XEP-0050 commands, and answers chat text, limited per user: yes/no
+//     CODE, a device's code alone (shown with the RFC 8628 §5.4 warning),
+//     help.
 //   - [CAMHandlers] serves XEP-0494 Client Access Management (urn:xmpp:cam:0):
 //     list and revoke a user's OAuth grants (auth type "grant").
 //
