@@ -21,6 +21,24 @@ func grantLabel(g oauth.GrantView) string {
 	return fmt.Sprintf("%s, authorized %s", label(g.App), showDate(authorized(g.Grant)))
 }
 
+// grantOptionLabel is how a grant is named in the app picker: its app
+// alone, with the date only where the user has several grants of that app
+// to tell apart. poezio draws an option's label from the middle of its
+// half of the window and cuts what goes beyond.
+func grantOptionLabel(g oauth.GrantView, all []oauth.GrantView) string {
+	l := label(g.App)
+	n := 0
+	for _, o := range all {
+		if label(o.App) == l {
+			n++
+		}
+	}
+	if n > 1 {
+		return grantLabel(g)
+	}
+	return l
+}
+
 // revokeApps is "Revoke app access": pick apps, confirm, revoke. Revoking
 // a grant ends every token issued under it at once (RFC 7009 §2.1 asks the
 // same of a revoked refresh token). The options' values are a slug of the
@@ -40,8 +58,8 @@ func revokeApps(core Core) StageFunc {
 		taken := make(map[string]bool, len(grants))
 		for i, g := range grants {
 			v := optionValue(g.App.Label().Name, g.ID, taken)
-			options[i] = forms.Option{Label: grantLabel(g), Value: v}
-			picks[v] = pick{id: g.ID, label: options[i].Label}
+			options[i] = forms.Option{Label: grantOptionLabel(g, grants), Value: v}
+			picks[v] = pick{id: g.ID, label: grantLabel(g)}
 		}
 		return Response{
 			Form: forms.New(
