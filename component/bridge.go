@@ -481,7 +481,7 @@ func (b *Bridge) reply(ctx context.Context, m Message, text string) error {
 // resources is available. The request is not sent, since a server might
 // keep it and deliver it long after it ended (Prosody 0.12 ignores the
 // XEP-0334 hints); the user can still answer it with the commands.
-var ErrUserOffline = errors.New("the user is offline in chat")
+var ErrUserOffline = oauth.ErrUserOffline
 
 // pushTarget returns the component to push to user through, or why not.
 func (b *Bridge) pushTarget(user string) (*Component, error) {

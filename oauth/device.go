@@ -187,6 +187,9 @@ func (p *Provider) RequestDeviceApproval(ctx context.Context, jid, userCode stri
 		URL: p.cfg.DeviceVerificationURI + "?user_code=" + url.QueryEscape(uc), ExpiresAt: d.Expiry}
 	if err := p.cfg.Notifier.NotifyDevice(ctx, n); err != nil {
 		p.log.WarnContext(ctx, "could not push device approval to chat", "jid", jid, "err", err)
+		if errors.Is(err, ErrUserOffline) {
+			return Errorf(TemporarilyUnavailable, "your chat app is offline; open it, then send the request again, or approve with the command")
+		}
 		return Errorf(TemporarilyUnavailable, "the request could not be sent to your chat client; approve with the command instead")
 	}
 	return nil

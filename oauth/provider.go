@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -105,6 +106,10 @@ type Notifier interface {
 	// NotifyDevice asks the user to approve or deny a device authorization.
 	NotifyDevice(ctx context.Context, n DeviceNotice) error
 }
+
+// ErrUserOffline is what a [Notifier] returns, wrapped or not, when it sent
+// nothing because it knows the user is offline in chat.
+var ErrUserOffline = errors.New("oauth: the user is offline in chat")
 
 // SignInNotice describes a pending sign-in for the user.
 type SignInNotice struct {
