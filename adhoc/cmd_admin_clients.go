@@ -39,7 +39,7 @@ func grantTypeNames(types []string) string {
 // by its client_id.
 func clientLabel(c oauth.Client) string { return label(c.App()) + ", client_id " + c.ID }
 
-// clientRow is the text of one client in "List clients" (see rowField).
+// clientRow is the text of one client in "List clients" (see resultTable).
 func clientRow(c oauth.Client) string {
 	return fmt.Sprintf("client_id %s; %s; %s; registered %s", c.ID, clientKind(c), grantTypeNames(c.GrantTypes), showDate(c.CreatedAt))
 }
@@ -55,30 +55,14 @@ func listClients(core Core) StageFunc {
 		if len(clients) == 0 {
 			return done("No client is registered."), nil
 		}
-		opts := []forms.FormOption{
-			forms.OfType(forms.TypeResult),
-			forms.Title("Registered clients"),
-		}
-		for i, c := range clients {
-			opts = append(opts, rowField(i, label(c.App()), clientRow(c)))
-		}
-		opts = append(opts, forms.Reported(
-			forms.TextSingle("name", forms.Label("Name")),
-			forms.TextSingle("client_id", forms.Label("Client ID")),
-			forms.TextSingle("type", forms.Label("Type")),
-			forms.TextSingle("grant_types", forms.Label("Grant types")),
-			forms.TextSingle("created", forms.Label("Created")),
-		))
-		for _, c := range clients {
-			opts = append(opts, forms.Item(
-				forms.Var("name", c.App().Label().Name),
-				forms.Var("client_id", c.ID),
-				forms.Var("type", clientKind(c)),
-				forms.Var("grant_types", grantTypeNames(c.GrantTypes)),
-				forms.Var("created", showTime(c.CreatedAt)),
-			))
-		}
-		return Response{Form: forms.New(opts...)}, nil
+		name := func(c oauth.Client) string { return label(c.App()) }
+		return Response{Form: resultTable("Registered clients", clients, name, clientRow, []column[oauth.Client]{
+			{"name", "Name", func(c oauth.Client) string { return c.App().Label().Name }},
+			{"client_id", "Client ID", func(c oauth.Client) string { return c.ID }},
+			{"type", "Type", clientKind},
+			{"grant_types", "Grant types", func(c oauth.Client) string { return grantTypeNames(c.GrantTypes) }},
+			{"created", "Created", func(c oauth.Client) string { return showTime(c.CreatedAt) }},
+		})}, nil
 	}
 }
 
