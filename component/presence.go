@@ -69,11 +69,7 @@ func (c *Component) updateSubscription(ctx context.Context, jid string, change f
 	if err := c.roster.Store(ctx, jid, after); err != nil {
 		c.log.ErrorContext(ctx, "cannot keep a subscription in the roster", "jid", jid, "err", err)
 	}
-	if after == (Subscription{}) {
-		delete(c.pres.subs, jid)
-	} else {
-		c.pres.subs[jid] = after
-	}
+	setSubscription(c.pres.subs, jid, after)
 	return before, after
 }
 

@@ -44,38 +44,25 @@ type Roster interface {
 // component, but it is not remembered across reconnections.
 const MaxRosterSize = 1_000_000
 
-// memoryRoster is a Roster that forgets everything when the process ends.
-type memoryRoster struct {
-	mu   sync.Mutex
-	subs map[string]Subscription
-}
-
 // NewMemoryRoster returns a roster kept in memory only, for tests and for a
-// component run without a place to keep one.
-func NewMemoryRoster() Roster { return &memoryRoster{subs: map[string]Subscription{}} }
+// component run without a place to keep one: a FileRoster without a file.
+func NewMemoryRoster() Roster { return &FileRoster{subs: map[string]Subscription{}} }
 
-func (m *memoryRoster) Load(context.Context) (map[string]Subscription, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return maps.Clone(m.subs), nil
-}
-
-func (m *memoryRoster) Store(_ context.Context, jid string, s Subscription) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// setSubscription records s for jid in subs; the zero Subscription removes
+// jid.
+func setSubscription(subs map[string]Subscription, jid string, s Subscription) {
 	if s == (Subscription{}) {
-		delete(m.subs, jid)
+		delete(subs, jid)
 	} else {
-		m.subs[jid] = s
+		subs[jid] = s
 	}
-	return nil
 }
 
 // FileRoster keeps the roster in a JSON file, rewritten whole (to a new
 // file, then renamed over the old one) at each change; subscriptions change
 // seldom, when users add or remove the component.
 type FileRoster struct {
-	path string
+	path string // "" keeps the roster in memory only
 	mu   sync.Mutex
 	subs map[string]Subscription
 }
@@ -121,24 +108,19 @@ func (r *FileRoster) Load(context.Context) (map[string]Subscription, error) {
 func (r *FileRoster) Store(_ context.Context, jid string, s Subscription) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old, had := r.subs[jid]
-	if s == (Subscription{}) {
-		delete(r.subs, jid)
-	} else {
-		r.subs[jid] = s
-	}
+	old := r.subs[jid]
+	setSubscription(r.subs, jid, s)
 	if err := r.write(); err != nil {
-		if had {
-			r.subs[jid] = old
-		} else {
-			delete(r.subs, jid)
-		}
+		setSubscription(r.subs, jid, old) // as it was in the file
 		return err
 	}
 	return nil
 }
 
 func (r *FileRoster) write() error {
+	if r.path == "" {
+		return nil
+	}
 	b, err := json.MarshalIndent(rosterFile{Contacts: r.subs}, "", "\t")
 	if err != nil {
 		return fmt.Errorf("roster: %w", err)
