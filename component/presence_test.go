@@ -201,12 +201,7 @@ func TestFileRoster(t *testing.T) {
 // and an XEP-0023 expiry at the request's end (ejabberd's offline storage
 // honours both).
 func TestPushesAreTransient(t *testing.T) {
-	srv := newFakeServer(t)
-	logs := newLogRecorder(t)
-	c, _ := startComponent(t, srv.addr(), logs, Handlers{}, nil)
-	fc := srv.next(t)
-	fc.accept(testDomain, testSecret)
-	fc.ping(testDomain)
+	c, fc, _ := connectedComponent(t)
 	expires := time.Now().Add(5 * time.Minute)
 	if err := c.SendConfirm(t.Context(), "alice@example.test", "KXT-PQR", "GET", "https://auth.example.test/w", "Sign in?", expires); err != nil {
 		t.Fatal(err)

@@ -56,14 +56,21 @@ func startComponent(t *testing.T, addr string, logs *logRecorder, h Handlers, mu
 	return c, stop
 }
 
-func TestRunServesSendsAndClosesCleanly(t *testing.T) {
+// connectedComponent runs a component without handlers against a fake
+// server that accepts it, and returns it, its connection seen from the
+// server (after a ping answered) and a function that stops it.
+func connectedComponent(t *testing.T) (*Component, *fakeConn, func() error) {
+	t.Helper()
 	srv := newFakeServer(t)
-	logs := newLogRecorder(t)
-	c, stop := startComponent(t, srv.addr(), logs, Handlers{}, nil)
-
+	c, stop := startComponent(t, srv.addr(), newLogRecorder(t), Handlers{}, nil)
 	fc := srv.next(t)
 	fc.accept(testDomain, testSecret)
 	fc.ping(testDomain)
+	return c, fc, stop
+}
+
+func TestRunServesSendsAndClosesCleanly(t *testing.T) {
+	c, fc, stop := connectedComponent(t)
 	if !c.Connected() {
 		t.Error("Connected() = false after answering a ping")
 	}

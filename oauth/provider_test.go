@@ -434,6 +434,22 @@ func TestCodeOfOtherClient(t *testing.T) {
 	}
 }
 
+// startSignIn registers a web client and starts a sign-in of alice to it
+// for openid.
+func (e *env) startSignIn(t *testing.T) oauth.SignIn {
+	t.Helper()
+	c, _ := e.register(t, webMeta())
+	req, _, err := e.p.ParseAuthorize(t.Context(), authParams(c, "openid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.p.StartSignIn(t.Context(), req, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestSignInDeniedAndExpired(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()

@@ -11,15 +11,7 @@ import (
 func TestDecideSignInByCodeAlreadyAnswered(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	c, _ := e.register(t, webMeta())
-	req, _, err := e.p.ParseAuthorize(ctx, authParams(c, "openid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := e.p.StartSignIn(ctx, req, alice)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := e.startSignIn(t)
 	if _, err := e.p.DecideSignIn(ctx, alice, s.Code, true); err != nil {
 		t.Fatal(err)
 	}
