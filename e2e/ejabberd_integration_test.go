@@ -18,6 +18,7 @@ import (
 
 	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/internal/ejabberdtest"
+	"github.com/xmppoauth/xmppoauth/internal/xmpptest"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauthhttp"
 )
@@ -81,19 +82,29 @@ func (x *xmppEnv) deviceToken(approve func(userCode string), scopes ...string) *
 	return tok
 }
 
-// login logs in to ejabberd with SASL mechanism as user and returns the
-// bound JID, or the SASL failure's condition.
-func login(t *testing.T, srv *ejabberdtest.Server, mechanism, user, secret string) (jid, condition string) {
+// login logs in to the server at c2s for domain with the SASL mechanism
+// m and returns the bound JID, or the SASL failure.
+func login(t *testing.T, c2s, domain string, m xmpptest.Mechanism) (jid string, fail *xmpptest.SASLError) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), exchangeTimeout)
 	defer cancel()
-	jid, err := ejabberdtest.Login(ctx, srv.C2SAddr, srv.Domain, mechanism, ejabberdtest.Credentials(user, secret))
-	var fail *ejabberdtest.SASLError
+	jid, err := xmpptest.Login(ctx, c2s, domain, m)
 	switch {
 	case errors.As(err, &fail):
-		return "", fail.Condition
+		return "", fail
 	case err != nil:
-		t.Fatalf("%s login as %s: %v", mechanism, user, err)
+		t.Fatalf("%s login: %v", m.Name(), err)
+	}
+	return jid, nil
+}
+
+// ejabberdLogin logs in to ejabberd with m and returns the bound JID, or
+// the SASL failure's condition.
+func ejabberdLogin(t *testing.T, srv *ejabberdtest.Server, m xmpptest.Mechanism) (jid, condition string) {
+	t.Helper()
+	jid, fail := login(t, srv.C2SAddr, srv.Domain, m)
+	if fail != nil {
+		return "", fail.Condition
 	}
 	return jid, ""
 }
@@ -166,20 +177,21 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 	access := tok.AccessToken
 
 	tests := []struct {
-		name, mechanism, user, secret string
-		wantCondition                 string
+		name          string
+		mech          xmpptest.Mechanism
+		wantCondition string
 	}{
-		{name: "token", mechanism: "X-OAUTH2", user: "alice", secret: access},
-		{name: "token, user with domain", mechanism: "X-OAUTH2", user: x.user, secret: access},
-		{name: "password", mechanism: "PLAIN", user: "alice", secret: accounts["alice"]},
-		{name: "another user", mechanism: "X-OAUTH2", user: "bob", secret: access, wantCondition: "not-authorized"},
-		{name: "sign-in token without the xmpp scope", mechanism: "X-OAUTH2", user: "alice", secret: signIn.AccessToken, wantCondition: "not-authorized"},
-		{name: "refresh token", mechanism: "X-OAUTH2", user: "alice", secret: tok.RefreshToken, wantCondition: "not-authorized"},
-		{name: "unknown token", mechanism: "X-OAUTH2", user: "alice", secret: "not-a-token", wantCondition: "not-authorized"},
+		{name: "token", mech: xmpptest.XOAuth2("alice", access)},
+		{name: "token, user with domain", mech: xmpptest.XOAuth2(x.user, access)},
+		{name: "password", mech: xmpptest.Plain("alice", accounts["alice"])},
+		{name: "another user", mech: xmpptest.XOAuth2("bob", access), wantCondition: "not-authorized"},
+		{name: "sign-in token without the xmpp scope", mech: xmpptest.XOAuth2("alice", signIn.AccessToken), wantCondition: "not-authorized"},
+		{name: "refresh token", mech: xmpptest.XOAuth2("alice", tok.RefreshToken), wantCondition: "not-authorized"},
+		{name: "unknown token", mech: xmpptest.XOAuth2("alice", "not-a-token"), wantCondition: "not-authorized"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			jid, cond := login(t, srv, tc.mechanism, tc.user, tc.secret)
+			jid, cond := ejabberdLogin(t, srv, tc.mech)
 			if cond != tc.wantCondition {
 				t.Fatalf("login = %q, failure %q; want failure %q", jid, cond, tc.wantCondition)
 			}
@@ -204,7 +216,7 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 
 	// The user revokes the app in chat.
 	alice.revokeApp("E2E Chat")
-	if jid, cond := login(t, srv, "X-OAUTH2", "alice", access); cond != "not-authorized" {
+	if jid, cond := ejabberdLogin(t, srv, xmpptest.XOAuth2("alice", access)); cond != "not-authorized" {
 		t.Errorf("login with a revoked token = %q, failure %q; want not-authorized", jid, cond)
 	}
 	if err := gosrcLogin(t, srv, access); err == nil {
@@ -213,7 +225,7 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 	if got := callAPI(t, srv, access); got != http.StatusUnauthorized {
 		t.Errorf("mod_http_api with a revoked token = %d, want 401", got)
 	}
-	if _, cond := login(t, srv, "PLAIN", "alice", accounts["alice"]); cond != "" {
+	if _, cond := ejabberdLogin(t, srv, xmpptest.Plain("alice", accounts["alice"])); cond != "" {
 		t.Errorf("password login after revocation failed: %s", cond)
 	}
 }
@@ -236,7 +248,7 @@ func TestIntegrationEjabberdWrongSecret(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DeviceAccessToken: %v", err)
 	}
-	if jid, cond := login(t, srv, "X-OAUTH2", "alice", tok.AccessToken); cond != "not-authorized" {
+	if jid, cond := ejabberdLogin(t, srv, xmpptest.XOAuth2("alice", tok.AccessToken)); cond != "not-authorized" {
 		t.Errorf("login through a backend with the wrong secret = %q, failure %q; want not-authorized", jid, cond)
 	}
 }
