@@ -5,8 +5,11 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -231,6 +234,37 @@ func testProsodyLogin(t *testing.T, x *xmppEnv, check **tokenCheck) {
 		}
 	})
 
+	t.Run("the module reloads and unloads", func(t *testing.T) {
+		shell := func(cmd string) {
+			t.Helper()
+			if out, err := srv.Ctl(ctx, "shell", cmd); err != nil || !strings.Contains(out, "OK") {
+				t.Fatalf("prosodyctl shell %q: %v\n%s", cmd, err, out)
+			}
+		}
+		shell(`module:reload("xmppoauth", "` + srv.Domain + `")`)
+		if _, fail := login(t, srv.C2SAddr, srv.Domain, xmpptest.OAuthBearer("", access)); fail != nil {
+			t.Errorf("login after a reload: %v", fail)
+		}
+		shell(`module:unload("xmppoauth", "` + srv.Domain + `")`)
+		mechs, err := xmpptest.Mechanisms(ctx, srv.C2SAddr, srv.Domain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 0.12 offers OAUTHBEARER only with the module; 13 offers its own
+		// for Prosody's tokens, which does not take xmppoauth's.
+		if slices.Contains(mechs, "OAUTHBEARER") {
+			if strings.HasPrefix(srv.Version, "0.") {
+				t.Errorf("0.12 without the module offers %v", mechs)
+			} else if _, fail := login(t, srv.C2SAddr, srv.Domain, xmpptest.OAuthBearer("", access)); fail == nil {
+				t.Errorf("xmppoauth's token logs in without the module")
+			}
+		}
+		shell(`module:load("xmppoauth", "` + srv.Domain + `")`)
+		if _, fail := login(t, srv.C2SAddr, srv.Domain, xmpptest.OAuthBearer("", access)); fail != nil {
+			t.Errorf("login after loading the module again: %v", fail)
+		}
+	})
+
 	// The user revokes the app in chat: the token's next login fails.
 	alice.revokeApp("E2E Chat")
 	_, fail := login(t, srv.C2SAddr, srv.Domain, xmpptest.OAuthBearer("", access))
@@ -294,4 +328,65 @@ func prosodyToken(t *testing.T, srv *prosodytest.Server, user string) string {
 // ASCII text the same way.
 func strconvQuote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// TestIntegrationProsodyModuleConfig checks that mod_xmppoauth refuses to
+// load, saying why in Prosody's log, with a configuration it cannot work
+// with, on both versions; the host's passwords keep working.
+func TestIntegrationProsodyModuleConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		options map[string]any
+		wantLog string
+	}{
+		{"no issuer", map[string]any{}, "xmppoauth_issuer is not set"},
+		{"http issuer", map[string]any{"xmppoauth_issuer": "http://auth.example.org"}, "xmppoauth_issuer must be an https URL"},
+		{"http check URL", map[string]any{"xmppoauth_issuer": "https://auth.example.org", "xmppoauth_check_url": "http://auth.example.org/xmpp/userinfo"}, "xmppoauth_check_url must be an https URL"},
+		{"domain in the check URL", map[string]any{"xmppoauth_issuer": "https://auth.example.org", "xmppoauth_check_url": "https://auth.example.org/xmpp/userinfo?domain=other.test"}, "must not set domain="},
+		{"relative issuer", map[string]any{"xmppoauth_issuer": "auth.example.org"}, "is not an absolute URL"},
+		{"no timeout", map[string]any{"xmppoauth_issuer": "https://auth.example.org", "xmppoauth_timeout": 0}, "xmppoauth_timeout must be between"},
+	}
+	for _, version := range []struct {
+		name string
+		opts func(t *testing.T) []prosodytest.Option
+	}{
+		{"0.12", func(*testing.T) []prosodytest.Option { return nil }},
+		{"13", func(t *testing.T) []prosodytest.Option { return []prosodytest.Option{prosodytest.Prosody13(t)} }},
+	} {
+		t.Run(version.name, func(t *testing.T) {
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					opts := append(version.opts(t),
+						prosodytest.WithAuthentication("internal_hashed"),
+						prosodytest.WithUser("alice", accounts["alice"]),
+						prosodytest.WithPlugins(prosodyModules),
+						prosodytest.WithHostOption("modules_enabled", []string{"xmppoauth"}),
+					)
+					for _, name := range slices.Sorted(maps.Keys(tc.options)) {
+						opts = append(opts, prosodytest.WithHostOption(name, tc.options[name]))
+					}
+					srv := prosodytest.Start(t, opts...)
+					ctx, cancel := context.WithTimeout(t.Context(), exchangeTimeout)
+					defer cancel()
+					mechs, err := xmpptest.Mechanisms(ctx, srv.C2SAddr, srv.Domain)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if strings.HasPrefix(srv.Version, "0.") && slices.Contains(mechs, "OAUTHBEARER") {
+						t.Errorf("OAUTHBEARER offered (%v) with the module misconfigured", mechs)
+					}
+					if _, fail := login(t, srv.C2SAddr, srv.Domain, xmpptest.ScramSHA1("alice", accounts["alice"])); fail != nil {
+						t.Errorf("password login: %v", fail)
+					}
+					log, err := os.ReadFile(filepath.Join(srv.Dir, "prosody.log"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !regexp.MustCompile(`(?m)error\t.*xmppoauth.*` + regexp.QuoteMeta(tc.wantLog)).Match(log) {
+						t.Errorf("Prosody's log has no error with %q", tc.wantLog)
+					}
+				})
+			}
+		})
+	}
 }
