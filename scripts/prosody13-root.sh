@@ -7,8 +7,8 @@
 # between tests.
 #
 # The root is "debootstrap --variant=minbase trixie" plus the prosody
-# package (without recommends), about 230 MB, made once in about two
-# minutes and kept for later runs:
+# package (without its recommends but lua-unbound), about 230 MB, made
+# once in about two minutes and kept for later runs:
 #
 #   $XMPPOAUTH_PROSODY13_ROOT            when set (the tests read it too), else
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/xmppoauth/prosody13-trixie
@@ -89,9 +89,11 @@ fi
 printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
 chmod 0755 "$tmp/usr/sbin/policy-rc.d"
 # apt-get, not debootstrap --include: debootstrap does not resolve the
-# virtual packages prosody depends on (lua5.4-sec, lua5.4-socket).
+# virtual packages prosody depends on (lua5.4-sec, lua5.4-socket). Of the
+# recommends, lua-unbound (Prosody's DNS resolver, which prosodyctl asks
+# for) and nothing else.
 if ! chroot "$tmp" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 \
-	apt-get install -y -q --no-install-recommends prosody </dev/null >>"$log" 2>&1; then
+	apt-get install -y -q --no-install-recommends prosody lua-unbound </dev/null >>"$log" 2>&1; then
 	tail -n 30 "$log" >&2
 	fail "installing prosody in the trixie root failed; see $log"
 fi
