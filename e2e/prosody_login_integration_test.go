@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
@@ -134,6 +135,19 @@ func TestIntegrationProsody13Login(t *testing.T) {
 			t.Errorf("Prosody's tokens were sent to xmppoauth %d times", n)
 		}
 	})
+
+	t.Run("a disabled account", func(t *testing.T) {
+		bob, err := x.p.IssueToken(t.Context(), oauth.IssueRequest{JID: srv.JID("bob"), Scopes: []string{oauth.ScopeXMPP}, TTL: time.Hour})
+		if err != nil {
+			t.Fatalf("IssueToken: %v", err)
+		}
+		if out, err := srv.Ctl(t.Context(), "shell", `user:disable("`+srv.JID("bob")+`")`); err != nil {
+			t.Fatalf("user:disable: %v\n%s", err, out)
+		}
+		if _, fail := login(t, srv.C2SAddr, srv.Domain, xmpptest.OAuthBearer("", bob.AccessToken)); fail == nil || fail.Condition != "account-disabled" {
+			t.Errorf("login to a disabled account = %v, want account-disabled", fail)
+		}
+	})
 }
 
 // testProsodyLogin: alice keeps her password (PLAIN and SCRAM, and
@@ -181,6 +195,12 @@ func testProsodyLogin(t *testing.T, x *xmppEnv, check **tokenCheck) {
 		}
 	}, oidc.ScopeOpenID, "profile")
 	access := tok.AccessToken
+	// What "xmppoauth tokens issue" makes, for a user Prosody has no
+	// account of.
+	nobody, err := x.p.IssueToken(ctx, oauth.IssueRequest{JID: srv.JID("dave"), Scopes: []string{oauth.ScopeXMPP}, TTL: time.Hour})
+	if err != nil {
+		t.Fatalf("IssueToken: %v", err)
+	}
 
 	tests := []struct {
 		name       string
@@ -192,6 +212,7 @@ func testProsodyLogin(t *testing.T, x *xmppEnv, check **tokenCheck) {
 		{name: "xmpp token with bob as authzid", mech: xmpptest.OAuthBearer(srv.JID("bob"), access), wantStatus: oauth.InvalidToken},
 		{name: "openid-only token", mech: xmpptest.OAuthBearer("", signIn.AccessToken), wantStatus: oauth.InsufficientScope},
 		{name: "refresh token", mech: xmpptest.OAuthBearer("", tok.RefreshToken), wantStatus: oauth.InvalidToken},
+		{name: "token of a user without an account here", mech: xmpptest.OAuthBearer("", nobody.AccessToken), wantStatus: oauth.InvalidToken},
 		{name: "garbage token", mech: xmpptest.OAuthBearer("", "bm90LWEtdG9rZW4"), wantStatus: oauth.InvalidToken},
 		{name: "not a bearer token", mech: xmpptest.OAuthBearer("", "not a token\r\nX-Injected: 1"), wantStatus: oauth.InvalidRequest},
 	}
