@@ -25,8 +25,9 @@ import (
 //   - ejabberd, through its REST token backend (EjabberdHandler), which
 //     makes X-OAUTH2 logins and "Authorization: Bearer" calls to
 //     mod_http_api work with xmppoauth's tokens;
-//   - Prosody 13 with mod_auth_oauth_external, whose
-//     oauth_external_validation_endpoint takes a UserInfo-shaped answer
+//   - Prosody, with the project's mod_xmppoauth (contrib/prosody, 0.12 and
+//     13) or Prosody 13's community mod_auth_oauth_external, which ask a
+//     UserInfo-shaped endpoint about each OAUTHBEARER login
 //     (XMPPLoginHandler).
 //
 // Both answer only for tokens that carry a login scope (LoginScopes): a
@@ -392,9 +393,10 @@ type xmppLoginHandler struct {
 
 // XMPPLoginHandler returns the token validation endpoint for XMPP servers
 // that validate an OAUTHBEARER login (RFC 7628, XEP-0493) by calling a
-// UserInfo-like endpoint, as Prosody 13's mod_auth_oauth_external does with
-// oauth_external_validation_endpoint: "GET" with "Authorization: Bearer T"
-// and "Accept: application/json", reading the localpart from the JSON
+// UserInfo-like endpoint: "GET" with "Authorization: Bearer T" and
+// "Accept: application/json". contrib/prosody's mod_xmppoauth reads the
+// bare JID from jid; Prosody 13's mod_auth_oauth_external, pointed here
+// with oauth_external_validation_endpoint, reads the localpart from the
 // field named by oauth_external_username_field (preferred_username by
 // default).
 //
