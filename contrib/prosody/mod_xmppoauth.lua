@@ -187,6 +187,11 @@ local function names_user(authzid, username)
 	return node == username and domain == host and resource == nil;
 end
 
+-- printable makes client-chosen text safe for one log line.
+local function printable(text)
+	return (tostring(text):sub(1, 100):gsub("%c", "?"));
+end
+
 -- Backends of ours, so that a handler is never extended twice.
 local our_backends = setmetatable({}, { __mode = "k" });
 
@@ -203,8 +208,9 @@ local function new_backend(prosody_backend)
 			end
 			local username, state, info = prosody_backend(sasl_handler, token, realm, authzid);
 			if type(username) == "string" and state and not names_user(authzid, username) then
-				module:log("debug", "OAUTHBEARER: a Prosody token of %s with the authzid %q refused", username, authzid);
-				return nil, nil, refusal("invalid_token");
+				module:log("debug", "OAUTHBEARER: a Prosody token of %s with the authzid %s refused", username, printable(authzid));
+				-- Not xmppoauth's scope and discovery: the token is Prosody's.
+				return nil, nil, { status = "invalid_token" };
 			end
 			return username, state, info;
 		end
@@ -224,7 +230,7 @@ local function new_backend(prosody_backend)
 			return nil, nil, refused;
 		end
 		if not names_user(authzid, username) then
-			module:log("debug", "OAUTHBEARER: a token of %s with the authzid %q refused", username, authzid);
+			module:log("debug", "OAUTHBEARER: a token of %s with the authzid %s refused", username, printable(authzid));
 			return nil, nil, refusal("invalid_token");
 		end
 		if not usermanager.user_exists(username, host) then
