@@ -82,6 +82,25 @@ func (x *xmppEnv) deviceToken(approve func(userCode string), scopes ...string) *
 	return tok
 }
 
+// appTokens has the user approve two device flows of the app in chat: with
+// the "Approve a device" command, a token that may log in (openid, xmpp,
+// offline_access); by replying "yes CODE", a token to sign in with (openid,
+// profile), which must not log in.
+func (x *xmppEnv) appTokens(t *testing.T, user *client) (login, signIn *oauth2.Token) {
+	t.Helper()
+	login = x.deviceToken(func(code string) {
+		if done := user.approveDevice(code, true); done.Status != adhoc.StatusCompleted || !strings.Contains(notes(done), "Approved") {
+			t.Fatalf("Approve a device = %+v %s", done, notes(done))
+		}
+	}, oidc.ScopeOpenID, oauth.ScopeXMPP, oidc.ScopeOfflineAccess)
+	signIn = x.deviceToken(func(code string) {
+		if reply := user.say("yes " + code); !strings.Contains(reply, "Approved") {
+			t.Fatalf("reply to yes = %q", reply)
+		}
+	}, oidc.ScopeOpenID, "profile")
+	return login, signIn
+}
+
 // login logs in to the server at c2s for domain with the SASL mechanism
 // m and returns the bound JID, or the SASL failure.
 func login(t *testing.T, c2s, domain string, m xmpptest.Mechanism) (jid string, fail *xmpptest.SASLError) {
@@ -161,19 +180,7 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 	x := startXMPP(t, startEjabberd)
 	srv := x.srv.(*ejabberdtest.Server)
 	alice := x.login(t, "alice", accounts["alice"])
-
-	// With the "Approve a device" command.
-	tok := x.deviceToken(func(code string) {
-		if done := alice.approveDevice(code, true); done.Status != adhoc.StatusCompleted || !strings.Contains(notes(done), "Approved") {
-			t.Fatalf("Approve a device = %+v %s", done, notes(done))
-		}
-	}, oidc.ScopeOpenID, oauth.ScopeXMPP, oidc.ScopeOfflineAccess)
-	// By replying "yes CODE": a token to sign in with, which must not log in.
-	signIn := x.deviceToken(func(code string) {
-		if reply := alice.say("yes " + code); !strings.Contains(reply, "Approved") {
-			t.Fatalf("reply to yes = %q", reply)
-		}
-	}, oidc.ScopeOpenID, "profile")
+	tok, signIn := x.appTokens(t, alice)
 	access := tok.AccessToken
 
 	tests := []struct {

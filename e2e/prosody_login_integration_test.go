@@ -17,9 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
-
-	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/internal/prosodytest"
 	"github.com/xmppoauth/xmppoauth/internal/xmpptest"
 	"github.com/xmppoauth/xmppoauth/oauth"
@@ -182,18 +179,9 @@ func testProsodyLogin(t *testing.T, x *xmppEnv, check **tokenCheck) {
 		t.Fatalf("SCRAM-SHA-1 login = %q, %v", jid, fail)
 	}
 
-	// With the "Approve a device" command: a token that may log in.
-	tok := x.deviceToken(func(code string) {
-		if done := alice.approveDevice(code, true); done.Status != adhoc.StatusCompleted || !strings.Contains(notes(done), "Approved") {
-			t.Fatalf("Approve a device = %+v %s", done, notes(done))
-		}
-	}, oidc.ScopeOpenID, oauth.ScopeXMPP, oidc.ScopeOfflineAccess)
-	// By replying "yes CODE": a token to sign in with, which must not.
-	signIn := x.deviceToken(func(code string) {
-		if reply := alice.say("yes " + code); !strings.Contains(reply, "Approved") {
-			t.Fatalf("reply to yes = %q", reply)
-		}
-	}, oidc.ScopeOpenID, "profile")
+	// Approved in chat: a device's token that may log in, and a token to
+	// sign in with.
+	tok, signIn := x.appTokens(t, alice)
 	access := tok.AccessToken
 	// What "xmppoauth tokens issue" makes, for a user Prosody has no
 	// account of.
