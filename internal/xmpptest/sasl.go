@@ -91,7 +91,6 @@ type scram struct {
 	clientFirstBare string
 	authMessage     []byte
 	saltedPassword  []byte
-	done            bool
 }
 
 func (*scram) Name() string { return "SCRAM-SHA-1" }
