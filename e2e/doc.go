@@ -16,6 +16,9 @@
 // flow approved in chat logs in to the user's account with SASL X-OAUTH2
 // through ejabberd's REST token backend (oauth_db_type: rest) and calls
 // mod_http_api as a Bearer token, until the user revokes the app in chat.
+// Against Prosody 0.12 and 13 (the latter chrooted into a Debian trixie
+// root), the same token logs in with SASL OAUTHBEARER (RFC 7628) through
+// contrib/prosody's mod_xmppoauth, beside the users' passwords.
 //
 // The package has no code of its own; everything is in the tests.
 package e2e

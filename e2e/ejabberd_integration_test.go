@@ -18,6 +18,7 @@ import (
 
 	"github.com/xmppoauth/xmppoauth/adhoc"
 	"github.com/xmppoauth/xmppoauth/internal/ejabberdtest"
+	"github.com/xmppoauth/xmppoauth/internal/xmpptest"
 	"github.com/xmppoauth/xmppoauth/oauth"
 	"github.com/xmppoauth/xmppoauth/oauthhttp"
 )
@@ -81,19 +82,48 @@ func (x *xmppEnv) deviceToken(approve func(userCode string), scopes ...string) *
 	return tok
 }
 
-// login logs in to ejabberd with SASL mechanism as user and returns the
-// bound JID, or the SASL failure's condition.
-func login(t *testing.T, srv *ejabberdtest.Server, mechanism, user, secret string) (jid, condition string) {
+// appTokens has the user approve two device flows of the app in chat: with
+// the "Approve a device" command, a token that may log in (openid, xmpp,
+// offline_access); by replying "yes CODE", a token to sign in with (openid,
+// profile), which must not log in.
+func (x *xmppEnv) appTokens(t *testing.T, user *client) (login, signIn *oauth2.Token) {
+	t.Helper()
+	login = x.deviceToken(func(code string) {
+		if done := user.approveDevice(code, true); done.Status != adhoc.StatusCompleted || !strings.Contains(notes(done), "Approved") {
+			t.Fatalf("Approve a device = %+v %s", done, notes(done))
+		}
+	}, oidc.ScopeOpenID, oauth.ScopeXMPP, oidc.ScopeOfflineAccess)
+	signIn = x.deviceToken(func(code string) {
+		if reply := user.say("yes " + code); !strings.Contains(reply, "Approved") {
+			t.Fatalf("reply to yes = %q", reply)
+		}
+	}, oidc.ScopeOpenID, "profile")
+	return login, signIn
+}
+
+// login logs in to the server at c2s for domain with the SASL mechanism
+// m and returns the bound JID, or the SASL failure.
+func login(t *testing.T, c2s, domain string, m xmpptest.Mechanism) (jid string, fail *xmpptest.SASLError) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), exchangeTimeout)
 	defer cancel()
-	jid, err := ejabberdtest.Login(ctx, srv.C2SAddr, srv.Domain, mechanism, ejabberdtest.Credentials(user, secret))
-	var fail *ejabberdtest.SASLError
+	jid, err := xmpptest.Login(ctx, c2s, domain, m)
 	switch {
 	case errors.As(err, &fail):
-		return "", fail.Condition
+		return "", fail
 	case err != nil:
-		t.Fatalf("%s login as %s: %v", mechanism, user, err)
+		t.Fatalf("%s login: %v", m.Name(), err)
+	}
+	return jid, nil
+}
+
+// ejabberdLogin logs in to ejabberd with m and returns the bound JID, or
+// the SASL failure's condition.
+func ejabberdLogin(t *testing.T, srv *ejabberdtest.Server, m xmpptest.Mechanism) (jid, condition string) {
+	t.Helper()
+	jid, fail := login(t, srv.C2SAddr, srv.Domain, m)
+	if fail != nil {
+		return "", fail.Condition
 	}
 	return jid, ""
 }
@@ -150,36 +180,25 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 	x := startXMPP(t, startEjabberd)
 	srv := x.srv.(*ejabberdtest.Server)
 	alice := x.login(t, "alice", accounts["alice"])
-
-	// With the "Approve a device" command.
-	tok := x.deviceToken(func(code string) {
-		if done := alice.approveDevice(code, true); done.Status != adhoc.StatusCompleted || !strings.Contains(notes(done), "Approved") {
-			t.Fatalf("Approve a device = %+v %s", done, notes(done))
-		}
-	}, oidc.ScopeOpenID, oauth.ScopeXMPP, oidc.ScopeOfflineAccess)
-	// By replying "yes CODE": a token to sign in with, which must not log in.
-	signIn := x.deviceToken(func(code string) {
-		if reply := alice.say("yes " + code); !strings.Contains(reply, "Approved") {
-			t.Fatalf("reply to yes = %q", reply)
-		}
-	}, oidc.ScopeOpenID, "profile")
+	tok, signIn := x.appTokens(t, alice)
 	access := tok.AccessToken
 
 	tests := []struct {
-		name, mechanism, user, secret string
-		wantCondition                 string
+		name          string
+		mech          xmpptest.Mechanism
+		wantCondition string
 	}{
-		{name: "token", mechanism: "X-OAUTH2", user: "alice", secret: access},
-		{name: "token, user with domain", mechanism: "X-OAUTH2", user: x.user, secret: access},
-		{name: "password", mechanism: "PLAIN", user: "alice", secret: accounts["alice"]},
-		{name: "another user", mechanism: "X-OAUTH2", user: "bob", secret: access, wantCondition: "not-authorized"},
-		{name: "sign-in token without the xmpp scope", mechanism: "X-OAUTH2", user: "alice", secret: signIn.AccessToken, wantCondition: "not-authorized"},
-		{name: "refresh token", mechanism: "X-OAUTH2", user: "alice", secret: tok.RefreshToken, wantCondition: "not-authorized"},
-		{name: "unknown token", mechanism: "X-OAUTH2", user: "alice", secret: "not-a-token", wantCondition: "not-authorized"},
+		{name: "token", mech: xmpptest.XOAuth2("alice", access)},
+		{name: "token, user with domain", mech: xmpptest.XOAuth2(x.user, access)},
+		{name: "password", mech: xmpptest.Plain("alice", accounts["alice"])},
+		{name: "another user", mech: xmpptest.XOAuth2("bob", access), wantCondition: "not-authorized"},
+		{name: "sign-in token without the xmpp scope", mech: xmpptest.XOAuth2("alice", signIn.AccessToken), wantCondition: "not-authorized"},
+		{name: "refresh token", mech: xmpptest.XOAuth2("alice", tok.RefreshToken), wantCondition: "not-authorized"},
+		{name: "unknown token", mech: xmpptest.XOAuth2("alice", "not-a-token"), wantCondition: "not-authorized"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			jid, cond := login(t, srv, tc.mechanism, tc.user, tc.secret)
+			jid, cond := ejabberdLogin(t, srv, tc.mech)
 			if cond != tc.wantCondition {
 				t.Fatalf("login = %q, failure %q; want failure %q", jid, cond, tc.wantCondition)
 			}
@@ -204,7 +223,7 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 
 	// The user revokes the app in chat.
 	alice.revokeApp("E2E Chat")
-	if jid, cond := login(t, srv, "X-OAUTH2", "alice", access); cond != "not-authorized" {
+	if jid, cond := ejabberdLogin(t, srv, xmpptest.XOAuth2("alice", access)); cond != "not-authorized" {
 		t.Errorf("login with a revoked token = %q, failure %q; want not-authorized", jid, cond)
 	}
 	if err := gosrcLogin(t, srv, access); err == nil {
@@ -213,7 +232,7 @@ func TestIntegrationEjabberdLogin(t *testing.T) {
 	if got := callAPI(t, srv, access); got != http.StatusUnauthorized {
 		t.Errorf("mod_http_api with a revoked token = %d, want 401", got)
 	}
-	if _, cond := login(t, srv, "PLAIN", "alice", accounts["alice"]); cond != "" {
+	if _, cond := ejabberdLogin(t, srv, xmpptest.Plain("alice", accounts["alice"])); cond != "" {
 		t.Errorf("password login after revocation failed: %s", cond)
 	}
 }
@@ -236,7 +255,7 @@ func TestIntegrationEjabberdWrongSecret(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DeviceAccessToken: %v", err)
 	}
-	if jid, cond := login(t, srv, "X-OAUTH2", "alice", tok.AccessToken); cond != "not-authorized" {
+	if jid, cond := ejabberdLogin(t, srv, xmpptest.XOAuth2("alice", tok.AccessToken)); cond != "not-authorized" {
 		t.Errorf("login through a backend with the wrong secret = %q, failure %q; want not-authorized", jid, cond)
 	}
 }

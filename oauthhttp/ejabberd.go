@@ -25,8 +25,9 @@ import (
 //   - ejabberd, through its REST token backend (EjabberdHandler), which
 //     makes X-OAUTH2 logins and "Authorization: Bearer" calls to
 //     mod_http_api work with xmppoauth's tokens;
-//   - Prosody 13 with mod_auth_oauth_external, whose
-//     oauth_external_validation_endpoint takes a UserInfo-shaped answer
+//   - Prosody, with the project's mod_xmppoauth (contrib/prosody, 0.12 and
+//     13) or Prosody 13's community mod_auth_oauth_external, which ask a
+//     UserInfo-shaped endpoint about each OAUTHBEARER login
 //     (XMPPLoginHandler).
 //
 // Both answer only for tokens that carry a login scope (LoginScopes): a
@@ -385,13 +386,17 @@ type xmppLoginHandler struct {
 	p     *oauth.Provider
 	log   *slog.Logger
 	realm string
+	// discovery is the issuer's OpenID Provider Configuration (OIDC
+	// Discovery §4), which refusals name for the client.
+	discovery string
 }
 
 // XMPPLoginHandler returns the token validation endpoint for XMPP servers
 // that validate an OAUTHBEARER login (RFC 7628, XEP-0493) by calling a
-// UserInfo-like endpoint, as Prosody 13's mod_auth_oauth_external does with
-// oauth_external_validation_endpoint: "GET" with "Authorization: Bearer T"
-// and "Accept: application/json", reading the localpart from the JSON
+// UserInfo-like endpoint: "GET" with "Authorization: Bearer T" and
+// "Accept: application/json". contrib/prosody's mod_xmppoauth reads the
+// bare JID from jid; Prosody 13's mod_auth_oauth_external, pointed here
+// with oauth_external_validation_endpoint, reads the localpart from the
 // field named by oauth_external_username_field (preferred_username by
 // default).
 //
@@ -409,11 +414,15 @@ type xmppLoginHandler struct {
 // b.example pointed at the same xmppoauth.
 //
 // Refusals are RFC 6750 §3 errors whose JSON body also carries the status
-// and scope members of RFC 7628 §3.2.2, which mod_auth_oauth_external
-// relays to the client in its SASL failure. The handler answers GET and
-// POST on whatever path it is mounted at.
+// and scope members of RFC 7628 §3.2.2 and oidc_discovery_url, the
+// issuer's <issuer>/.well-known/openid-configuration: Prosody 13's
+// OAUTHBEARER (util.sasl.oauthbearer) relays these three to the client in
+// its SASL failure, the last one as openid-configuration, so that the
+// client learns which scope to ask for and where. The handler answers GET
+// and POST on whatever path it is mounted at.
 func XMPPLoginHandler(p *oauth.Provider, opts XMPPLoginOptions) http.Handler {
-	h := &xmppLoginHandler{p: p, log: opts.Logger, realm: opts.Realm}
+	h := &xmppLoginHandler{p: p, log: opts.Logger, realm: opts.Realm,
+		discovery: strings.TrimSuffix(p.Config().Issuer, "/") + "/.well-known/openid-configuration"}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -424,12 +433,13 @@ func XMPPLoginHandler(p *oauth.Provider, opts XMPPLoginOptions) http.Handler {
 }
 
 // loginError is an RFC 6750 §3 error body with the members of an RFC 7628
-// §3.2.2 failure.
+// §3.2.2 failure, the discovery URL under the name Prosody reads it by.
 type loginError struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description,omitempty"`
 	Status      string `json:"status"`
 	Scope       string `json:"scope,omitempty"`
+	Discovery   string `json:"oidc_discovery_url,omitempty"`
 }
 
 // ServeHTTP implements http.Handler.
@@ -452,7 +462,7 @@ func (h *xmppLoginHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err == nil && token == "" {
 		// RFC 6750 §3.1: no error code when no token was sent.
 		w.Header().Set("WWW-Authenticate", bearerChallenge(h.realm, nil))
-		writeJSON(w, http.StatusUnauthorized, loginError{Error: oauth.InvalidToken, Status: oauth.InvalidToken, Scope: oauth.ScopeXMPP})
+		writeJSON(w, http.StatusUnauthorized, loginError{Error: oauth.InvalidToken, Status: oauth.InvalidToken, Scope: oauth.ScopeXMPP, Discovery: h.discovery})
 		return
 	}
 	var t oauth.Token
@@ -497,7 +507,7 @@ func (h *xmppLoginHandler) refuse(w http.ResponseWriter, r *http.Request, err er
 		status = http.StatusForbidden
 	}
 	w.Header().Set("WWW-Authenticate", bearerChallenge(h.realm, e))
-	writeJSON(w, status, loginError{Error: e.Code, Description: e.Description, Status: e.Code, Scope: oauth.ScopeXMPP})
+	writeJSON(w, status, loginError{Error: e.Code, Description: e.Description, Status: e.Code, Scope: oauth.ScopeXMPP, Discovery: h.discovery})
 }
 
 // writeJSON writes v as a JSON response with status.

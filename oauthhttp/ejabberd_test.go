@@ -349,6 +349,8 @@ func TestXMPPLoginProsodyContract(t *testing.T) {
 	openid := ts.deviceTokens(ts.nativeClient().Client.ID, "openid profile")["access_token"].(string)
 	conf := ts.confidentialClient()
 	cc := ts.postForm("/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"xmpp"}}, basic(conf.Client.ID, conf.Secret.Reveal())).json(t)["access_token"].(string)
+	// What Prosody 13 relays to the client as openid-configuration.
+	discovery := ts.issuer + "/.well-known/openid-configuration"
 
 	tests := []struct {
 		name       string
@@ -388,8 +390,8 @@ func TestXMPPLoginProsodyContract(t *testing.T) {
 				}
 				return
 			}
-			if resp["error"] != tc.wantError || resp["status"] != tc.wantError || resp["scope"] != oauth.ScopeXMPP {
-				t.Errorf("refusal = %v, want error and status %q, scope xmpp", resp, tc.wantError)
+			if resp["error"] != tc.wantError || resp["status"] != tc.wantError || resp["scope"] != oauth.ScopeXMPP || resp["oidc_discovery_url"] != discovery {
+				t.Errorf("refusal = %v, want error and status %q, scope xmpp, oidc_discovery_url %s", resp, tc.wantError, discovery)
 			}
 		})
 	}
@@ -399,9 +401,13 @@ func TestXMPPLoginProsodyContract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != `Bearer realm="Test Site"` {
 			t.Errorf("no token = %d %q, want 401 with a bare challenge", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body["status"] != oauth.InvalidToken || body["oidc_discovery_url"] != discovery {
+			t.Errorf("no token: body = %v (%v), want status invalid_token and oidc_discovery_url %s", body, err, discovery)
 		}
 	})
 	t.Run("POST", func(t *testing.T) {

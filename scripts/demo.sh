@@ -87,8 +87,13 @@ c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"
 storage = "internal"
+plugin_paths = { "$root/contrib/prosody" }
 
 VirtualHost "$domain"
+	-- Apps log in with xmppoauth's tokens (SASL OAUTHBEARER) beside the
+	-- passwords: contrib/prosody/mod_xmppoauth.lua, docs/prosody.md.
+	modules_enabled = { "xmppoauth" }
+	xmppoauth_issuer = "$issuer"
 
 -- xmppoauth attaches here (XEP-0114).
 Component "$component"
@@ -169,6 +174,10 @@ Try the device flow (RFC 8628):
 
    curl -s $issuer/token -d grant_type=urn:ietf:params:oauth:grant-type:device_code \\
      -d client_id=CLIENT_ID -d device_code=DEVICE_CODE
+
+   With 'scope=xmpp offline_access' in step 2, the access token logs in to
+   alice's account on 127.0.0.1:$c2s_port with SASL OAUTHBEARER
+   (docs/clients.md) until she revokes the app in chat.
 
 Press Ctrl-C to stop xmppoauth and Prosody.
 --------------------------------------------------------------------------

@@ -4,7 +4,10 @@
 # need (Prosody and ejabberd, with ejabberd's OAuth library, for the XMPP
 # integration tests; it does not leave the system services running; Chromium
 # for the real-browser tests, which write screenshots of every page into
-# $XMPPOAUTH_SCREENSHOTS when it is set). Then, in
+# $XMPPOAUTH_SCREENSHOTS when it is set), and makes the Debian trixie root
+# in which the tests run Prosody 13 (scripts/prosody13-root.sh: once, about
+# two minutes and 230 MB, kept under ~/.cache/xmppoauth; where it cannot be
+# made, the Prosody 13 tests skip and say why). Then, in
 # order, stopping at the first failure:
 #
 #   1. gofmt -l .                              must list nothing
@@ -27,6 +30,24 @@ command -v go >/dev/null 2>&1 || fail "go is not installed; install Go $(sed -n 
 ensure_packages prosody:prosody chromium:chromium
 ensure_debs ejabberd erlang-p1-oauth2
 echo "Using $(go version); prosody $(dpkg-query -W -f='${Version}' prosody 2>/dev/null || echo '(not from a package)') at $(command -v prosody); ejabberd $(dpkg-query -W -f='${Version}' ejabberd)"
+
+step "Prosody 13 (a Debian trixie root for the tests)"
+if [ -z "${XMPPOAUTH_PROSODY13_ROOT:-}${XDG_CACHE_HOME:-}${HOME:-}" ]; then
+	# No cache directory to keep it in: make it for this run only.
+	p13tmp=$(mktemp -d)
+	trap 'rm -rf "$p13tmp"' EXIT
+	export XMPPOAUTH_PROSODY13_ROOT=$p13tmp/prosody13-trixie
+fi
+p13rc=0
+p13=$(bash scripts/prosody13-root.sh) || p13rc=$?
+case $p13rc in
+0) export XMPPOAUTH_PROSODY13_ROOT=$p13 ;;
+3)
+	echo "The Prosody 13 tests will be skipped: $p13"
+	export XMPPOAUTH_PROSODY13_SKIP=$p13
+	;;
+*) fail "scripts/prosody13-root.sh could not make the Prosody 13 root" ;;
+esac
 
 step "gofmt"
 unformatted=$(gofmt -l .)

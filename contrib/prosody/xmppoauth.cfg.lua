@@ -20,17 +20,15 @@ component_interfaces = { "127.0.0.1" }
 Component "auth.example.org"
 	component_secret = "THE COMPONENT SECRET"
 
--- Optional, Prosody 13 with mod_auth_oauth_external: log in to XMPP with
--- xmppoauth's access tokens (SASL OAUTHBEARER). Note that this replaces
--- password logins on the host; read docs/prosody.md first, then move these
--- lines into your existing VirtualHost "example.org" block.
+-- Optional, Prosody 0.12 and 13: log in to XMPP with xmppoauth's access
+-- tokens (SASL OAUTHBEARER) beside the passwords, with the module next to
+-- this file: install -D -m 0644 mod_xmppoauth.lua
+-- /usr/local/lib/prosody/modules/mod_xmppoauth.lua (Debian's plugin_paths).
+-- Move these lines into your existing VirtualHost "example.org" block;
+-- keep its authentication as it is. See docs/prosody.md.
 --
 -- VirtualHost "example.org"
--- 	authentication = "oauth_external"
--- 	oauth_external_issuer = "https://auth.example.org"
--- 	-- The token check; keep ?domain= equal to this VirtualHost.
--- 	oauth_external_validation_endpoint = "https://auth.example.org/xmpp/userinfo?domain=example.org"
--- 	oauth_external_username_field = "preferred_username"
--- 	oauth_external_scope = "xmpp"
--- 	-- xmppoauth has no password grant: no PLAIN fallback.
--- 	oauth_external_resource_owner_password = false
+-- 	modules_enabled = { "xmppoauth" }
+-- 	xmppoauth_issuer = "https://auth.example.org"
+-- 	-- Optional: where Prosody reaches xmppoauth, if not at the issuer.
+-- 	-- xmppoauth_check_url = "http://127.0.0.1:8080/xmpp/userinfo"

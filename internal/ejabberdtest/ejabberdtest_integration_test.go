@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xmppoauth/xmppoauth/internal/xmpptest"
 )
 
 // testTimeout bounds each exchange with a server, so that a stuck server
@@ -76,7 +78,7 @@ func TestIntegrationStart(t *testing.T) {
 	if got := srv.JID("alice"); got != "alice@example.test" {
 		t.Errorf("JID(alice) = %q", got)
 	}
-	mechs, err := Mechanisms(ctx, srv.C2SAddr, srv.Domain)
+	mechs, err := xmpptest.Mechanisms(ctx, srv.C2SAddr, srv.Domain)
 	if err != nil {
 		t.Fatalf("Mechanisms: %v", err)
 	}
@@ -85,12 +87,12 @@ func TestIntegrationStart(t *testing.T) {
 			t.Errorf("mechanisms %v lack %s", mechs, want)
 		}
 	}
-	jid, err := Login(ctx, srv.C2SAddr, srv.Domain, "PLAIN", Credentials("alice", "wonder land"))
+	jid, err := xmpptest.Login(ctx, srv.C2SAddr, srv.Domain, xmpptest.Plain("alice", "wonder land"))
 	if err != nil || !strings.HasPrefix(jid, "alice@example.test/") {
 		t.Fatalf("PLAIN login = %q, %v; want alice@example.test/…", jid, err)
 	}
-	var fail *SASLError
-	if _, err := Login(ctx, srv.C2SAddr, srv.Domain, "PLAIN", Credentials("alice", "wrong")); !errors.As(err, &fail) || fail.Condition != "not-authorized" {
+	var fail *xmpptest.SASLError
+	if _, err := xmpptest.Login(ctx, srv.C2SAddr, srv.Domain, xmpptest.Plain("alice", "wrong")); !errors.As(err, &fail) || fail.Condition != "not-authorized" {
 		t.Errorf("login with a wrong password = %v, want not-authorized", err)
 	}
 	if !componentHandshake(t, srv.ComponentAddr, srv.ComponentDomain, srv.Secret) {
@@ -104,7 +106,7 @@ func TestIntegrationStart(t *testing.T) {
 	}
 
 	srv.Restart(t)
-	if _, err := Login(ctx, srv.C2SAddr, srv.Domain, "PLAIN", Credentials("alice", "wonder land")); err != nil {
+	if _, err := xmpptest.Login(ctx, srv.C2SAddr, srv.Domain, xmpptest.Plain("alice", "wonder land")); err != nil {
 		t.Errorf("login after restart: %v", err)
 	}
 
@@ -164,14 +166,14 @@ func TestIntegrationOAuthREST(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			jid, err := Login(ctx, srv.C2SAddr, srv.Domain, "X-OAUTH2", Credentials(tc.user, tc.token))
+			jid, err := xmpptest.Login(ctx, srv.C2SAddr, srv.Domain, xmpptest.XOAuth2(tc.user, tc.token))
 			if tc.wantOK {
 				if err != nil || !strings.HasPrefix(jid, "alice@example.test/") {
 					t.Errorf("Login = %q, %v; want alice@example.test/…", jid, err)
 				}
 				return
 			}
-			var fail *SASLError
+			var fail *xmpptest.SASLError
 			if !errors.As(err, &fail) || fail.Condition != "not-authorized" {
 				t.Errorf("Login = %q, %v; want not-authorized", jid, err)
 			}

@@ -2,11 +2,13 @@ package prosodytest
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 )
 
-// configParams are the values of one generated prosody.cfg.lua.
+// configParams are the values of one generated prosody.cfg.lua. The paths
+// are as Prosody sees them: inside the root it runs in, if any.
 type configParams struct {
 	Dir             string
 	LogPath         string
@@ -16,9 +18,22 @@ type configParams struct {
 	ComponentDomain string
 	Secret          string
 	Admins          []string
+	// Modern is Prosody 13 or later, which deprecates mod_posix
+	// (prosodyctl check config complains about it).
+	Modern         bool
+	Authentication string
+	// Modules are enabled beside the fixed ones.
+	Modules []string
+	// PluginPath is a directory of modules to load (plugin_paths), if any.
+	PluginPath string
+	// HostOptions are set in the VirtualHost section, in order.
+	HostOptions []hostOption
 }
 
-// configTemplate is a Prosody 0.12 configuration for a test server:
+// hostOption is one "name = value" line, the value already Lua.
+type hostOption struct{ Name, Value string }
+
+// configTemplate is a Prosody 0.12 or 13 configuration for a test server:
 //   - run_as_root: tests often run as root (CI containers), and mod_posix
 //     refuses to start as root without it ("Danger, Will Robinson!");
 //     prosodyctl also skips switching to the "prosody" user with it;
@@ -38,6 +53,9 @@ certificates = {{lua (print .Dir "/certs")}}
 log = {
 	{ levels = { min = "debug" }, to = "file", filename = {{lua .LogPath}} };
 }
+{{- if .PluginPath}}
+plugin_paths = { {{lua .PluginPath}} }
+{{- end}}
 
 interfaces = { "127.0.0.1" }
 local_interfaces = { "127.0.0.1" }
@@ -45,7 +63,6 @@ c2s_ports = { {{.C2SPort}} }
 component_ports = { {{.ComponentPort}} }
 s2s_ports = { }
 c2s_direct_tls_ports = { }
-legacy_ssl_ports = { }
 http_ports = { }
 https_ports = { }
 
@@ -55,11 +72,16 @@ modules_enabled = {
 	"disco";
 	"ping";
 	"version";
+{{- if not .Modern}}
 	"posix";
+{{- end}}
+{{- range .Modules}}
+	{{lua .}};
+{{- end}}
 }
 modules_disabled = { "s2s"; "tls"; "http" }
 
-authentication = "internal_plain"
+authentication = {{lua .Authentication}}
 storage = "internal"
 c2s_require_encryption = false
 s2s_require_encryption = false
@@ -68,6 +90,9 @@ allow_unencrypted_plain_auth = true
 admins = { {{range .Admins}}{{lua .}}; {{end}}}
 
 VirtualHost {{lua .Domain}}
+{{- range .HostOptions}}
+	{{.Name}} = {{.Value}}
+{{- end}}
 
 Component {{lua .ComponentDomain}}
 	component_secret = {{lua .Secret}}
@@ -103,4 +128,40 @@ func luaString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// luaValue writes v as a Lua value: a string, a number, a boolean or a
+// list of strings.
+func luaValue(v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		return luaString(v), nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	case int:
+		return strconv.Itoa(v), nil
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64), nil
+	case []string:
+		var b strings.Builder
+		b.WriteString("{ ")
+		for _, s := range v {
+			b.WriteString(luaString(s))
+			b.WriteString("; ")
+		}
+		b.WriteString("}")
+		return b.String(), nil
+	}
+	return "", fmt.Errorf("no Lua form for %T", v)
+}
+
+// major returns the major version of a Prosody version string (0 for
+// 0.12.3), or -1.
+func major(version string) int {
+	m, _, _ := strings.Cut(version, ".")
+	n, err := strconv.Atoi(m)
+	if err != nil {
+		return -1
+	}
+	return n
 }

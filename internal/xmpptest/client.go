@@ -1,4 +1,4 @@
-package ejabberdtest
+package xmpptest
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,20 +29,20 @@ type SASLError struct {
 	Condition string
 	// Text is the optional human-readable text.
 	Text string
+	// Challenge is the last challenge the server sent before failing, as
+	// decoded data: for OAUTHBEARER, the JSON error of RFC 7628 §3.2.2.
+	Challenge []byte
 }
 
 func (e *SASLError) Error() string {
-	if e.Text == "" {
-		return "sasl failure: " + e.Condition
+	msg := "sasl failure: " + e.Condition
+	if e.Text != "" {
+		msg += " (" + e.Text + ")"
 	}
-	return "sasl failure: " + e.Condition + " (" + e.Text + ")"
-}
-
-// Credentials returns the message of SASL PLAIN (RFC 4616) without an
-// authorization identity: NUL user NUL secret. ejabberd's X-OAUTH2 takes
-// the same message with an access token as the secret.
-func Credentials(user, secret string) []byte {
-	return []byte("\x00" + user + "\x00" + secret)
+	if len(e.Challenge) > 0 {
+		msg += " after the challenge " + strconv.Quote(string(e.Challenge))
+	}
+	return msg
 }
 
 // Mechanisms opens a client stream to domain at addr and returns the SASL
@@ -55,13 +56,17 @@ func Mechanisms(ctx context.Context, addr, domain string) ([]string, error) {
 	return c.open(domain)
 }
 
+// maxChallenges bounds the round trips of one exchange: the mechanisms here
+// need at most two.
+const maxChallenges = 4
+
 // Login logs in to domain at addr the way an XMPP client does over an
-// unencrypted stream: it opens a stream, authenticates with mechanism and
-// the initial response (RFC 6120 §6.4.2; one round trip, as PLAIN and
-// X-OAUTH2 need), restarts the stream and binds a resource (§7). It
-// returns the full JID the server bound, or a *SASLError when the server
-// refused the credentials.
-func Login(ctx context.Context, addr, domain, mechanism string, initial []byte) (string, error) {
+// unencrypted stream: it opens a stream, authenticates with m (RFC 6120
+// §6.4.2 to §6.4.6: the initial response, then one answer for each
+// challenge), restarts the stream and binds a resource (§7). It returns the
+// full JID the server bound, or a *SASLError when the server refused the
+// credentials.
+func Login(ctx context.Context, addr, domain string, m Mechanism) (string, error) {
 	c, err := dial(ctx, addr)
 	if err != nil {
 		return "", err
@@ -71,35 +76,67 @@ func Login(ctx context.Context, addr, domain, mechanism string, initial []byte) 
 	if err != nil {
 		return "", err
 	}
-	if !slices.Contains(mechs, mechanism) {
-		return "", fmt.Errorf("server does not offer %s (offers %v)", mechanism, mechs)
+	if !slices.Contains(mechs, m.Name()) {
+		return "", fmt.Errorf("server does not offer %s (offers %v)", m.Name(), mechs)
 	}
-	resp := "="
-	if len(initial) > 0 {
-		resp = base64.StdEncoding.EncodeToString(initial)
-	}
-	if err := c.send(fmt.Sprintf("<auth xmlns='%s' mechanism='%s'>%s</auth>", nsSASL, xmlEscape(mechanism), resp)); err != nil {
-		return "", err
-	}
-	el, err := c.next()
+	initial, err := m.Start()
 	if err != nil {
+		return "", fmt.Errorf("%s: %w", m.Name(), err)
+	}
+	if err := c.send(fmt.Sprintf("<auth xmlns='%s' mechanism='%s'>%s</auth>", nsSASL, xmlEscape(m.Name()), encode(initial))); err != nil {
 		return "", err
 	}
-	switch {
-	case el.XMLName.Space == nsSASL && el.XMLName.Local == "success":
-	case el.XMLName.Space == nsSASL && el.XMLName.Local == "failure":
-		return "", el.failure()
-	default:
-		return "", fmt.Errorf("expected SASL success or failure, got <%s xmlns='%s'>", el.XMLName.Local, el.XMLName.Space)
+	var challenge []byte
+	for round := 0; ; round++ {
+		el, err := c.next()
+		if err != nil {
+			return "", err
+		}
+		if el.XMLName.Space != nsSASL {
+			return "", fmt.Errorf("expected a SASL element, got <%s xmlns='%s'>", el.XMLName.Local, el.XMLName.Space)
+		}
+		data, err := decode(el.Text)
+		if err != nil {
+			return "", fmt.Errorf("<%s/>: %w", el.XMLName.Local, err)
+		}
+		switch el.XMLName.Local {
+		case "success":
+			if err := m.Success(data); err != nil {
+				return "", fmt.Errorf("%s: %w", m.Name(), err)
+			}
+			return c.bind(domain)
+		case "failure":
+			f := el.failure()
+			f.Challenge = challenge
+			return "", f
+		case "challenge":
+			if round == maxChallenges {
+				return "", fmt.Errorf("%s: more than %d challenges", m.Name(), maxChallenges)
+			}
+			challenge = data
+			resp, err := m.Next(data)
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", m.Name(), err)
+			}
+			if err := c.send(fmt.Sprintf("<response xmlns='%s'>%s</response>", nsSASL, encode(resp))); err != nil {
+				return "", err
+			}
+		default:
+			return "", fmt.Errorf("expected SASL challenge, success or failure, got <%s/>", el.XMLName.Local)
+		}
 	}
-	// RFC 6120 §6.4.6: after success the client opens a new stream.
+}
+
+// bind restarts the stream after authentication (RFC 6120 §6.4.6) and binds
+// a resource the server chooses (§7).
+func (c *conn) bind(domain string) (string, error) {
 	if _, err := c.open(domain); err != nil {
 		return "", err
 	}
 	if err := c.send(fmt.Sprintf("<iq type='set' id='bind-1'><bind xmlns='%s'/></iq>", nsBind)); err != nil {
 		return "", err
 	}
-	el, err = c.next()
+	el, err := c.next()
 	if err != nil {
 		return "", err
 	}
@@ -114,6 +151,29 @@ func Login(ctx context.Context, addr, domain, mechanism string, initial []byte) 
 		}
 	}
 	return "", fmt.Errorf("resource binding answer without a JID: %s", el.Inner)
+}
+
+// encode writes SASL data as RFC 6120 §6.4.2 wants it: base64, and "=" for
+// an empty response (nil sends none).
+func encode(data []byte) string {
+	if data != nil && len(data) == 0 {
+		return "="
+	}
+	return base64.StdEncoding.EncodeToString(data)
+}
+
+// decode reads the base64 content of a SASL element ("=" or nothing is
+// empty).
+func decode(text string) ([]byte, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || text == "=" {
+		return nil, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(text)
+	if err != nil {
+		return nil, fmt.Errorf("bad base64: %w", err)
+	}
+	return b, nil
 }
 
 // element is any XML element, read whole.
