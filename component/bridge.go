@@ -29,7 +29,9 @@ type Core interface {
 // how to answer in plain chat (it implements oauth.Notifier), runs the
 // XEP-0050 commands of package adhoc, and answers chat text: "yes CODE" /
 // "no CODE" decide a request, a device's code alone shows what it would
-// approve (RFC 8628 §5.4), and anything else gets a short help.
+// approve (RFC 8628 §5.4), and anything else gets a short help. Chat is
+// limited per user (chatLimit messages per chatWindow), and no reply
+// repeats more of what a user sent than a short excerpt (see excerpt).
 //
 // Because the core needs its notifier before the component exists, a Bridge
 // is made first, given to oauth.New, then wired with [Bridge.Handlers] and
